@@ -1,0 +1,1 @@
+cm_unit_test(test_config SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_config.c LIBS cm_common)
