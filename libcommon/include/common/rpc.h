@@ -1,0 +1,82 @@
+/*
+ * rpc.h - a ROUTER socket that decodes Envelopes and dispatches them by body
+ * type, with replies that may be deferred (long-poll, group commit).
+ *
+ * Wire: a client (DEALER, or REQ) sends one frame holding a packed Envelope;
+ * the ROUTER sees [routing frames..., payload] and the reply goes back along
+ * the same routing frames. Frames over the application limit (limit_bytes,
+ * default CM_ENV_MAX_BYTES) are answered with a decode error rather than
+ * silently dropped; the socket's ZMQ_MAXMSGSIZE is set well above the limit
+ * so only truly hostile sizes are cut by libzmq.
+ *
+ * Ownership: a handler receives the request handle and the decoded envelope
+ * and owns both: it must eventually call cm_rpc_reply() (or
+ * cm_rpc_req_free()) on req and cm_env_free() on env. That lets intake stash a
+ * batch until the commit and the feed park a long-poll.
+ */
+#ifndef CM_RPC_H
+#define CM_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "common/envelope.h"
+#include "common/zsock.h"
+
+struct cm_rpc;
+struct cm_rpc_req;
+
+typedef void (*cm_rpc_handler)(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg);
+/** Called for a payload that is not a valid Envelope (err: CM_EDECODE,
+ * CM_ETOOBIG, CM_EPROTO_VERSION) or that no handler takes (CM_EINVALID).
+ * Owns req. The default replies a ControlReply carrying the error. */
+typedef void (*cm_rpc_bad_handler)(struct cm_rpc *r, struct cm_rpc_req *req, int err,
+				   const char *what, void *arg);
+
+/** Open the socket described by o (type forced to ZMQ_ROUTER, bind forced
+ * true) and watch it on loop. Errors: as cm_zsock_open and cm_zwatch_new. */
+int cm_rpc_new(uv_loop_t *loop, void *zctx, const struct cm_zsock_opts *o, struct cm_rpc **out);
+
+/** Route envelopes whose body_case is body_case to fn. One handler per case;
+ * a second registration replaces the first. */
+void cm_rpc_on(struct cm_rpc *r, int body_case, cm_rpc_handler fn, void *arg);
+void cm_rpc_on_bad(struct cm_rpc *r, cm_rpc_bad_handler fn, void *arg);
+/** Called once after each loop turn that delivered requests (group commit). */
+void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg);
+
+/** Application size limit for one request (default CM_ENV_MAX_BYTES). */
+void cm_rpc_set_limit(struct cm_rpc *r, size_t limit_bytes);
+/** Requests received per loop turn (the group-commit batch bound). */
+void cm_rpc_set_budget(struct cm_rpc *r, unsigned budget);
+/** Stop or resume taking requests (back pressure). */
+void cm_rpc_pause(struct cm_rpc *r, bool paused);
+
+/** Send reply to req's peer and free req (ownership moves in all cases).
+ * Errors: -EHOSTUNREACH when the peer has gone (nothing to do), CM_ETOOBIG. */
+int cm_rpc_reply(struct cm_rpc *r, struct cm_rpc_req **req, const cm_env *reply);
+/** Send a packed envelope already in a zmq message (ownership moves). */
+int cm_rpc_reply_msg(struct cm_rpc *r, struct cm_rpc_req **req, zmq_msg_t *payload);
+/** Send an already packed envelope (borrowed bytes, copied). */
+int cm_rpc_reply_raw(struct cm_rpc *r, struct cm_rpc_req **req, const void *buf, size_t len);
+/** Drop a request without answering. */
+void cm_rpc_req_free(struct cm_rpc_req **req);
+
+/** Reply with a ControlReply{ok=false, error{code, message}}. */
+int cm_rpc_reply_error(struct cm_rpc *r, struct cm_rpc_req **req, const char *code,
+		       const char *field, const char *message);
+
+/** The bound socket (borrowed), e.g. to read the last endpoint. */
+void *cm_rpc_socket(struct cm_rpc *r);
+
+struct cm_rpc_stats {
+	unsigned long long requests, bad, replies, unroutable;
+};
+void cm_rpc_get_stats(const struct cm_rpc *r, struct cm_rpc_stats *out);
+
+/** Stop and free; outstanding requests handed to handlers stay valid objects
+ * but replying to them after this fails harmlessly only if done before free:
+ * free every parked request first. Accepts pointer to NULL; sets *r NULL. */
+void cm_rpc_free(struct cm_rpc **r);
+
+#endif
