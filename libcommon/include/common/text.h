@@ -18,10 +18,14 @@ enum cm_text_flags {
 };
 
 /** Check that s (len bytes) is valid UTF-8 without NUL and without control
- * characters other than those flags allow. Returns 0, CM_EINVALID (not UTF-8,
+ * characters other than those flags allow. Control characters are C0
+ * (U+0000..U+001F), DEL and C1 (U+0080..U+009F); flags 0 means
+ * CM_TEXT_SINGLE_LINE. Overlong forms, surrogates and code points above
+ * U+10FFFF are not UTF-8. Returns 0, CM_EINVALID (not UTF-8,
  * *why = "invalid UTF-8 at byte N"), or -EINVAL for a forbidden control
- * character (*why names its offset). why may be NULL; it is static or
- * thread-local text. */
+ * character (*why = "NUL at byte N" or "control character U+XXXX at byte
+ * N"); the first problem in byte order wins. why may be NULL; it is static or
+ * thread-local text, valid until the thread's next call. */
 int cm_text_check(const char *s, size_t len, unsigned flags, const char **why);
 
 /** NFC-normalise s. Caller owns *out (free()). Errors: CM_EINVALID (not UTF-8). */
@@ -30,9 +34,12 @@ int cm_text_nfc(const char *s, char **out);
 /** Number of Unicode code points in valid UTF-8 s. */
 size_t cm_text_length(const char *s);
 
-/** Matching key: NFKC, case-folded, diacritics removed (đ/Đ -> d), runs of
- * white space and punctuation collapsed to one space, trimmed. Caller owns
- * *out. Errors: CM_EINVALID. */
+/** Matching key: NFKC, case-folded, diacritics removed (every combining
+ * mark is dropped; đ/Đ and the look-alike ð/Ð -> d), default-ignorable
+ * characters (soft hyphen, zero-width space) dropped, runs of white space,
+ * control characters and punctuation collapsed to one space, trimmed.
+ * Symbols (+, $, ...) are kept. Caller owns *out (free()).
+ * Errors: CM_EINVALID (not UTF-8). */
 int cm_text_fold(const char *s, char **out);
 
 #endif
