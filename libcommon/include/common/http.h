@@ -9,6 +9,11 @@
  * /healthz answers 200 "ok" or 503 with the reason from the health callback.
  * /metrics answers Prometheus text format 0.0.4, built from a cm_metrics
  * registry plus an optional callback that appends service gauges.
+ * GET and HEAD are served; any other method gets 405 with "Allow: GET, HEAD".
+ * Connections idle for 10 s are closed; at most 64 are open at once.
+ *
+ * The registry is not thread-safe: register, update and render on the loop
+ * thread only.
  */
 #ifndef CM_HTTP_H
 #define CM_HTTP_H
@@ -40,44 +45,59 @@ void cm_metrics_free(struct cm_metrics **m);
 
 /** A counter or gauge identified by name and an optional label set
  * ("result=\"accepted\",reason=\"\""). Returned pointers stay valid until
- * cm_metrics_free; names and help are copied. */
+ * cm_metrics_free; names and help are copied. The same name and labels give
+ * the same pointer. The name (without prefix) must match
+ * [a-zA-Z_:][a-zA-Z0-9_:]* and keep one kind; anything else is a programming
+ * error and fatal (cm_require). Labels are written as given: the caller
+ * escapes label values. */
 uint64_t *cm_metrics_counter(struct cm_metrics *m, const char *name, const char *labels,
 			     const char *help);
 int64_t *cm_metrics_gauge(struct cm_metrics *m, const char *name, const char *labels,
 			  const char *help);
 
-/** A histogram with fixed bucket upper bounds (seconds, ascending, copied). */
+/** A histogram with fixed bucket upper bounds (seconds, finite, strictly
+ * ascending, copied; fatal otherwise). Registering a name again returns the
+ * first histogram and ignores the new bounds. Observing NaN does nothing. */
 struct cm_histogram;
 struct cm_histogram *cm_metrics_histogram(struct cm_metrics *m, const char *name,
 					  const char *help, const double *bounds, size_t n);
 void cm_histogram_observe(struct cm_histogram *h, double value);
 
-/** Render every metric in Prometheus text format. */
+/** Render every metric in Prometheus text format, appended to out: one
+ * # HELP / # TYPE per name, every series of a name together. m may be NULL. */
 void cm_metrics_render(const struct cm_metrics *m, struct cm_buf *out);
 
 /* --- HTTP listener ------------------------------------------------------ */
 
 struct cm_http_ops {
-	/** Return 0 when healthy, or fill reason (size bytes) and return nonzero. */
+	/** Return 0 when healthy, or fill reason (size bytes, NUL-terminated)
+	 * and return nonzero. May be NULL (always healthy). */
 	int (*health)(void *arg, char *reason, size_t size);
 	/** Append extra metric lines (gauges read at scrape time). May be NULL. */
 	void (*metrics_extra)(void *arg, struct cm_buf *out);
-	/** Any other GET path: fill out and content type, return the status, or
-	 * 0 for 404. May be NULL. */
+	/** Any other GET path (without the query string): fill out and content
+	 * type, return the status, or 0 for 404; a status outside 100..599 is
+	 * logged and answered 500. May be NULL. */
 	int (*get)(void *arg, const char *path, struct cm_buf *out, const char **content_type);
 };
 
-/** Listen on host:port (host "127.0.0.1" or "0.0.0.0"; port 0 picks one).
- * metrics and ops/arg are borrowed for the listener's life.
- * Errors: -EADDRINUSE, -EINVAL, -ENOMEM. */
+/** Listen on host:port (host a numeric IPv4 or IPv6 address such as
+ * "127.0.0.1" or "0.0.0.0"; port 0 picks one). metrics (may be NULL) and
+ * arg are borrowed for the listener's life; *ops (may be NULL) is copied.
+ * Caller owns *out (NULL on error); free with cm_http_free().
+ * Errors: -EINVAL (host is not a numeric address), -EADDRINUSE, -EACCES and
+ * other -errno from socket/bind/listen, -ENOMEM (microhttpd would not start),
+ * negative libuv errors (watching microhttpd on the loop). */
 int cm_http_start(uv_loop_t *loop, const char *host, uint16_t port, struct cm_metrics *metrics,
 		  const struct cm_http_ops *ops, void *arg, struct cm_http **out);
 
 /** The bound port (useful with port 0). */
 uint16_t cm_http_port(const struct cm_http *h);
 
-/** Stop listening and free (handles closed; memory freed in close callbacks).
- * Accepts a pointer to NULL; sets *h to NULL. */
+/** Stop listening and free (handles closed; microhttpd stopped and memory
+ * freed in the last close callback, so the loop must run once more, e.g.
+ * cm_loop_teardown). Safe inside an ops callback. Accepts a pointer to NULL;
+ * sets *h to NULL. */
 void cm_http_free(struct cm_http **h);
 
 #endif

@@ -1,0 +1,1 @@
+cm_unit_test(test_http SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_http.c LIBS cm_common)
