@@ -62,6 +62,9 @@ const char *cm_errname(int err)
 	case EBUSY: return "EBUSY";
 	case ERANGE: return "ERANGE";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ENOTSUP: return "ENOTSUP";
 	case ECANCELED: return "ECANCELED";
 	case ETERM: return "ETERM";
 	default: return "E?";
