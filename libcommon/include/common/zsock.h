@@ -25,11 +25,13 @@ struct cm_zsock_opts {
 	int type;		/* ZMQ_ROUTER, ZMQ_DEALER, ZMQ_PUB, ZMQ_SUB, ... */
 	const char *endpoint;	/* "tcp://127.0.0.1:7101", "ipc:///path" */
 	bool bind;		/* bind (servers) or connect (clients) */
-	int linger_ms;		/* default 1000 */
-	int sndhwm, rcvhwm;	/* default 10000 each */
-	int64_t maxmsgsize;	/* default 1 MiB; -1 for none */
+	int linger_ms;		/* 0: default 1000; < 0: drop unsent messages at close */
+	int sndhwm, rcvhwm;	/* 0: default 10000 each */
+	int64_t maxmsgsize;	/* 0: default 1 MiB; -1 for none */
 	const char *identity;	/* ZMQ_ROUTING_ID for DEALER clients; may be NULL */
-	/* CURVE server: our secret key (Z85). Clients are checked by cm_zap. */
+	/* CURVE server: our secret key (Z85). Clients are checked by cm_zap,
+	 * which must already run on ctx. Server and client keys exclude each
+	 * other. */
 	const char *curve_server_secret;
 	/* CURVE client: the server's public key and our own key pair (Z85). */
 	const char *curve_server_public;
@@ -39,34 +41,44 @@ struct cm_zsock_opts {
 
 /** Create, configure, bind or connect. *out is owned by the caller and closed
  * with cm_zsock_close() (after any cm_zwatch on it has been freed).
- * Errors: -EINVAL (bad options or endpoint), -EADDRINUSE, CM_EKEY (a key is
- * not 40 characters of Z85), other negated libzmq errors. */
+ * Errors: -EINVAL (bad options or endpoint, unknown transport, both server
+ * and client keys), -EADDRINUSE, CM_EKEY (a key is not 40 characters of Z85,
+ * or a client key is missing), CM_ESTATE (CURVE server on a context without
+ * cm_zap: libzmq would admit every client), other negated libzmq errors. */
 int cm_zsock_open(void *ctx, const struct cm_zsock_opts *o, void **out);
 
 /** zmq_close, accepting a pointer to NULL; sets *sock to NULL. */
 void cm_zsock_close(void **sock);
 
 /** Derive the public key of a Z85 secret key into pub (41 bytes).
- * Errors: CM_EKEY. */
+ * Errors: CM_EKEY, -ENOTSUP (libzmq built without CURVE). */
 int cm_zsock_public_of(const char *secret_z85, char pub[41]);
 
-/** Read a key file holding one Z85 key (40 characters, optional newline).
- * Errors: -ENOENT, -EACCES, CM_EKEY. */
+/** Read a key file holding one Z85 key (40 characters, optional trailing
+ * whitespace/newline). Errors: -ENOENT, -EACCES (and other open/read errno),
+ * CM_EKEY. */
 int cm_zsock_read_key(const char *path, char key[41]);
 
 struct cm_zap;
 
 /** Start the ZAP handler for ctx on loop (one per context, required before any
  * CURVE server socket is bound). Allowed client public keys are read from
- * allow_file: one Z85 key per line, '#' comments. An empty list denies all.
- * Errors: -ENOENT/-EACCES (file), CM_EKEY (a bad line; the message names it),
- * -EADDRINUSE (a handler already runs for this context). */
+ * allow_file: one Z85 key per line, optionally followed by a '#' comment;
+ * lines that are not keys and start with '#' are comments. An empty list
+ * denies all CURVE clients. NULL-mechanism (plain) peers are always allowed.
+ * An allowed client's Z85 public key becomes the "User-Id" property of its
+ * messages (zmq_msg_gets). cm_zap_free it before zmq_ctx_term.
+ * Errors: -EINVAL, -ENOENT/-EACCES (file), CM_EKEY (a bad line; the log names
+ * it), -EADDRINUSE (a handler already runs for this context), other negated
+ * libzmq errors. */
 int cm_zap_start(uv_loop_t *loop, void *ctx, const char *allow_file, struct cm_zap **out);
 
-/** Replace the allowlist from the file; on error the old one is kept. */
+/** Replace the allowlist from the file; on error the old one is kept.
+ * Errors: as cm_zap_start's file errors. */
 int cm_zap_reload(struct cm_zap *z);
 
-/** Counts of ZAP decisions, for /metrics. */
+/** Counts of ZAP decisions (NULL-mechanism approvals count as allowed),
+ * for /metrics. */
 void cm_zap_counts(const struct cm_zap *z, unsigned long long *allowed,
 		   unsigned long long *denied);
 

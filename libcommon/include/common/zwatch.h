@@ -36,8 +36,10 @@ struct cm_zwatch_ops {
 	 * place for group commit (apply everything received, commit, reply).
 	 * May be NULL. */
 	void (*batch_end)(struct cm_zwatch *w, void *arg);
-	/** A hard socket error (ETERM, ...): the watcher has stopped itself and
-	 * will deliver nothing more. May be NULL. */
+	/** A hard socket error (err is negative: -ETERM, ...): the watcher has
+	 * stopped itself, discarded its queued sends and will deliver nothing
+	 * more; call cm_zwatch_free (allowed from inside this callback). Called
+	 * at most once. May be NULL. */
 	void (*error)(struct cm_zwatch *w, int err, void *arg);
 };
 
@@ -51,7 +53,8 @@ struct cm_zwatch_ops {
 int cm_zwatch_new(uv_loop_t *loop, void *sock, const struct cm_zwatch_ops *ops, void *arg,
 		  struct cm_zwatch **out);
 
-/** Messages received per loop turn before yielding to the loop (default 256). */
+/** Messages received per loop turn before yielding to the loop (default 256;
+ * 0 restores the default). */
 void cm_zwatch_set_budget(struct cm_zwatch *w, unsigned budget);
 
 /** Stop (true) or resume (false) receiving; sends continue. Used for back
@@ -61,11 +64,16 @@ void cm_zwatch_pause_recv(struct cm_zwatch *w, bool paused);
 /** Send a multipart message. Ownership of frames[0..n-1] moves to the
  * watcher in every case (they are sent, queued, or closed on error).
  * Returns 0 when sent or queued; -EHOSTUNREACH when a ROUTER peer is gone
- * (the message is dropped, as ZeroMQ would); another negative error when the
- * socket is broken. */
+ * (the message is dropped, as ZeroMQ would; a queued message whose peer is
+ * gone by flush time is dropped and counted instead); -EINVAL for n == 0 or
+ * a freed watcher; the watcher's error after ops->error; another negated
+ * libzmq error (-EFSM, -ENOTSUP, -ETERM, ...) when the socket refuses the
+ * message (ETERM-like errors also stop the watcher via ops->error). The
+ * queue is unbounded: watch cm_zwatch_queued for back pressure. */
 int cm_zwatch_send(struct cm_zwatch *w, zmq_msg_t *frames, size_t n);
 
-/** Convenience: copy n buffers into frames and send them as one message. */
+/** Convenience: copy n buffers into frames and send them as one message.
+ * Errors: as cm_zwatch_send; -EINVAL also for n > CM_ZWATCH_MAX_FRAMES. */
 int cm_zwatch_sendv(struct cm_zwatch *w, const void *const *bufs, const size_t *lens, size_t n);
 
 /** Messages queued by EAGAIN and not yet handed to ZeroMQ. */
@@ -75,7 +83,12 @@ size_t cm_zwatch_queued(const struct cm_zwatch *w);
 void *cm_zwatch_socket(const struct cm_zwatch *w);
 
 struct cm_zwatch_stats {
-	unsigned long long received, sent, queued_total, dropped_oversize_frames, turns;
+	unsigned long long received;	/* messages handed to ops->recv */
+	unsigned long long sent;	/* messages fully handed to ZeroMQ */
+	unsigned long long queued_total; /* messages that had to wait for EAGAIN */
+	unsigned long long dropped_oversize_frames; /* > CM_ZWATCH_MAX_FRAMES */
+	unsigned long long turns;	/* loop turns that delivered (= batch_end calls) */
+	unsigned long long dropped_unroutable; /* EHOSTUNREACH, sent now or from the queue */
 };
 void cm_zwatch_get_stats(const struct cm_zwatch *w, struct cm_zwatch_stats *out);
 
