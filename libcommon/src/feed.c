@@ -458,7 +458,7 @@ static int consumer_connect(struct cm_feed_consumer *c)
 		.type = ZMQ_DEALER,
 		.endpoint = c->endpoint,
 		.bind = false,
-		.linger_ms = 0,
+		.linger_ms = -1, /* a reconnecting consumer drops its stale request */
 		.maxmsgsize = 64 * (int64_t)CM_ENV_MAX_BYTES,
 		.curve_server_public = c->srv_pub,
 		.curve_public = c->pub,
