@@ -15,10 +15,20 @@
  * Keys that are numbers are stored big-endian (cm_be64_*) so byte order is
  * numeric order.
  *
+ * Threads and processes: writes belong to the loop thread; cm_store_read()
+ * and cm_store_backup() may also run on worker threads (the map is only
+ * resized while no transaction of the process is open). A callback must not
+ * call cm_store_read/write/backup on its own store: that returns -EBUSY (use
+ * the txn it was given). A store is opened once per process (-EBUSY
+ * otherwise) and never used in a forked child (CM_EPANIC there).
+ *
  * Errors (every function): LMDB codes are translated here and nowhere else:
  *  MDB_NOTFOUND -> -ENOENT; MDB_KEYEXIST -> -EEXIST; MDB_MAP_FULL, MDB_TXN_FULL,
  *  ENOSPC -> -ENOSPC; MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID -> CM_ECORRUPT;
- *  MDB_PANIC, MDB_BAD_TXN -> CM_EPANIC; MDB_VERSION_MISMATCH -> CM_EVERSION;
+ *  MDB_INCOMPATIBLE, MDB_CURSOR_FULL -> CM_ECORRUPT;
+ *  MDB_PANIC, MDB_BAD_TXN, MDB_PAGE_FULL -> CM_EPANIC; MDB_VERSION_MISMATCH -> CM_EVERSION;
+ *  MDB_READERS_FULL, MDB_MAP_RESIZED (only once retries are used up) -> -EAGAIN;
+ *  MDB_BAD_VALSIZE, MDB_BAD_DBI, MDB_DBS_FULL -> -EINVAL;
  *  plain errno values (EACCES, EIO, ENOMEM, ...) are negated.
  */
 #ifndef CM_STORE_H
@@ -39,7 +49,7 @@ struct cm_val {
 };
 
 struct cm_store_opts {
-	const char *path;		/* directory; created (0700) if missing */
+	const char *path;		/* directory; created (0700) if missing (not its parents) */
 	const char *const *dbi_names;	/* sub-databases, opened in one start-up txn */
 	unsigned ndbi;			/* at most 32 */
 	size_t map_size;		/* initial map; default 64 MiB */
@@ -51,28 +61,38 @@ struct cm_store_opts {
 
 /** Open (creating if needed) the store at opts->path.
  * Ownership: *out is owned by the caller; release with cm_store_close().
- * Errors: -EINVAL (bad opts), -EACCES/-EPERM (directory or files not
- * accessible), CM_ECORRUPT (not an LMDB environment or damaged),
- * CM_EVERSION, -ENOSPC, -ENOMEM, -EIO. On error *out is NULL. */
+ * Errors: -EINVAL (bad opts: NULL, over 32 or duplicate/empty names,
+ * map_size > map_max), -EACCES/-EPERM (directory or files not accessible),
+ * -ENOENT (parent directory missing; read_only: store or a sub-database
+ * missing), -ENOTDIR, -EBUSY (already open in this process),
+ * CM_ECORRUPT (not an LMDB environment or damaged), CM_EVERSION, -ENOSPC,
+ * -ENOMEM, -EIO. On error *out is NULL and one line says why. */
 int cm_store_open(const struct cm_store_opts *opts, struct cm_store **out);
 
 /** Close and free; accepts a pointer to NULL; sets *s to NULL. Must not be
  * called from inside a transaction callback. */
 void cm_store_close(struct cm_store **s);
 
-/** Transaction body: return 0 to commit, negative to abort (the value is
+/** Transaction body: return 0 to commit, non-zero to abort (the value is
  * returned by cm_store_read/write). It may run more than once when the map
  * must grow, so it must keep side effects outside the transaction until the
  * call returns 0. */
 typedef int (*cm_store_fn)(struct cm_txn *txn, void *arg);
 
-/** Run fn in a read-only transaction. Returns fn's result or a store error. */
+/** Run fn in a read-only transaction. Returns fn's result or a store error:
+ * -EINVAL (NULL s/fn), -EBUSY (called from a callback of this store),
+ * -EAGAIN (reader table full of live readers), CM_EPANIC. */
 int cm_store_read(struct cm_store *s, cm_store_fn fn, void *arg);
 
 /** Run fn in the write transaction and commit durably. On MDB_MAP_FULL the
  * transaction is aborted, the map doubled (up to map_max) and fn run again.
- * Returns 0 once committed; fn's negative result (nothing written); -ENOSPC
- * when the map cap or the disk is full (nothing written); CM_EPANIC, -EIO. */
+ * Returns 0 once committed; fn's non-zero result (nothing written); -ENOSPC
+ * when the map cap or the disk is full, or the transaction alone exceeds
+ * LMDB's dirty-page limit (MDB_TXN_FULL: not retried, split the batch)
+ * (nothing written in all cases); -EBUSY (called from a callback of this
+ * store); -EACCES (read_only store); -EINVAL (NULL s/fn); CM_EPANIC, -EIO.
+ * If fn ignores a failed operation that broke the transaction and returns
+ * 0, that operation's error is returned and nothing is written. */
 int cm_store_write(struct cm_store *s, cm_store_fn fn, void *arg);
 
 /* Operations inside a transaction. dbi is the index into opts->dbi_names. */
@@ -98,9 +118,11 @@ int cm_txn_reserve(struct cm_txn *t, unsigned dbi, const void *key, size_t klen,
 /** Errors: -ENOENT when absent. */
 int cm_txn_del(struct cm_txn *t, unsigned dbi, const void *key, size_t klen);
 
-/** Visit keys >= from (all keys when from is NULL) in order; stops when cb
- * returns non-zero. Returns 0 when the end was reached, cb's positive value
- * when it stopped the walk, or a negative cb/store error. */
+/** Visit keys >= from (all keys when from is NULL or flen is 0) in order;
+ * stops when cb returns non-zero. cb may delete the key it is visiting (the
+ * walk continues with the next one) and may write to other sub-databases.
+ * Returns 0 when the end was reached, cb's positive value when it stopped
+ * the walk, or a negative cb/store error (-EINVAL for flen over 511). */
 typedef int (*cm_txn_iter_fn)(const struct cm_val *key, const struct cm_val *val, void *arg);
 int cm_txn_iter(struct cm_txn *t, unsigned dbi, const void *from, size_t flen, cm_txn_iter_fn cb,
 		void *arg);
@@ -126,15 +148,21 @@ struct cm_store_stats {
 	uint64_t commit_ns_total; /* summed commit latency */
 	uint64_t last_commit_ns;
 };
+/** Any thread. All zero for NULL s; map figures zero once the store is unusable. */
 void cm_store_get_stats(struct cm_store *s, struct cm_store_stats *out);
 
 /** Copy the environment to dir (which must exist and be empty) while the
  * store keeps serving: a consistent hot backup (mdb_env_copy2 with compaction).
- * Errors: -ENOENT/-EACCES on dir, -ENOSPC, -EIO. */
+ * Run it off the loop thread; a write that must grow the map waits for it.
+ * Errors: -ENOENT/-EACCES on dir, -EEXIST (dir already holds data.mdb),
+ * -EBUSY (called from a callback of this store), -EINVAL, -ENOSPC, -EIO.
+ * A failed copy leaves no data.mdb behind. */
 int cm_store_backup(struct cm_store *s, const char *dir);
 
 /** Test hook: make the next n write commits fail with err (e.g. -ENOSPC, -EIO)
- * after running the callback, exactly as a failing disk would. */
+ * after running the callback, exactly as a failing disk would: nothing is
+ * written and the map is not grown. A non-negative err means -EIO; n = 0
+ * disarms it. Loop thread only. */
 void cm_store_inject_failure(struct cm_store *s, int err, unsigned n);
 
 static inline void cm_be64_put(void *p, uint64_t v)
