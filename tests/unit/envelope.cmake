@@ -1,0 +1,1 @@
+cm_unit_test(test_envelope SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_envelope.c)
