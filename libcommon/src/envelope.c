@@ -62,10 +62,15 @@ static bool round_trips(const cm_env *e)
 
 int cm_env_unpack(const void *buf, size_t len, cm_env **out)
 {
+	return cm_env_unpack_limit(buf, len, CM_ENV_MAX_BYTES, out);
+}
+
+int cm_env_unpack_limit(const void *buf, size_t len, size_t limit, cm_env **out)
+{
 	cm_env *e;
 
 	*out = NULL;
-	if (len > CM_ENV_MAX_BYTES)
+	if (len > limit)
 		return CM_ETOOBIG;
 	e = donthu__v1__envelope__unpack(NULL, len, buf);
 	if (!e)

@@ -644,7 +644,8 @@ static void consumer_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void
 	(void)w;
 	if (n != 1 || !c->inflight)
 		return;
-	if (cm_env_unpack(zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), &env) != 0)
+	if (cm_env_unpack_limit(zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]),
+				CM_ENV_MAX_BATCH_BYTES, &env) != 0)
 		return;
 	if (env->body_case == DONTHU__V1__ENVELOPE__BODY_FETCH_REPLY && env->fetch_reply) {
 		c->inflight = false;

@@ -17,6 +17,7 @@
 #include "common/store.h"
 #include "common/zsock.h"
 #include "identity.h"
+#include "schema.h"
 #include "validate.h"
 
 struct intake_config {

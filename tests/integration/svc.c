@@ -114,7 +114,7 @@ int svc_call(void *zctx, const char *ep, const cm_env *req, int timeout_ms, cm_e
 	}
 	zmq_msg_init(&m);
 	zmq_msg_recv(&m, sock, 0);
-	rc = cm_env_unpack(zmq_msg_data(&m), zmq_msg_size(&m), out);
+	rc = cm_env_unpack_limit(zmq_msg_data(&m), zmq_msg_size(&m), CM_ENV_MAX_BATCH_BYTES, out);
 	zmq_msg_close(&m);
 	zmq_close(sock);
 	return rc;

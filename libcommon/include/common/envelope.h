@@ -26,6 +26,13 @@ typedef Donthu__V1__Envelope cm_env;
  * Envelope), CM_EPROTO_VERSION (schema_version is not 1). *out is NULL then. */
 int cm_env_unpack(const void *buf, size_t len, cm_env **out);
 
+/* Largest FetchReply a consumer accepts: a batch of events is bigger than any
+ * single request (the producer caps a batch at 4 MiB). */
+#define CM_ENV_MAX_BATCH_BYTES (64 * 1024 * 1024)
+
+/** As cm_env_unpack with an explicit size cap (feed replies). */
+int cm_env_unpack_limit(const void *buf, size_t len, size_t limit, cm_env **out);
+
 /** Free a decoded envelope; accepts a pointer to NULL; sets *e to NULL.
  * Never call it on an envelope built by hand. */
 void cm_env_free(cm_env **e);

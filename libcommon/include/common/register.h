@@ -13,13 +13,21 @@
  *     fields: field codes it manages (see fields.csv); units: unit codes it
  *     covers (communes: its own unit; province bodies: empty = whole province)
  *   units.csv:    code,name,type,province_code,effective_from,effective_to,
- *                 successor_code,formed_from
+ *                 successor_code,formed_from,source_note
+ *     formed_from: codes of the units merged into it (each must exist and
+ *     end before this unit starts)
  *   fields.csv:   code,name_vi,description
  *
+ * Dates: effective_from empty = start unknown (before our records); effective_to
+ * empty = open-ended. A row with a successor must end, and its successor must
+ * be active on the day after it ends (no gap in the chain).
+ *
  * Loading validates everything (unique codes, parents and successors exist,
- * no successor cycles, dates real and ordered, known levels and fields) and
- * fails with a message naming file, line and column. Objects are immutable
- * after load; reload builds a new register and the caller swaps pointers.
+ * no successor or parent cycles, dates real and ordered, known levels and
+ * fields) and fails with a message naming file, line and column. Objects are
+ * immutable after load; reload builds a new register and the caller swaps
+ * pointers.
+ * Threads: a loaded register is read-only, so lookups may run on any thread.
  */
 #ifndef CM_REGISTER_H
 #define CM_REGISTER_H
@@ -53,7 +61,7 @@ struct cm_agency {
 	size_t nfields;
 	const char *const *units;	/* unit codes covered */
 	size_t nunits;
-	cm_day_t effective_from;
+	cm_day_t effective_from;	/* INT32_MIN when unknown */
 	cm_day_t effective_to;		/* INT32_MAX when open-ended */
 	const char *successor_code;	/* NULL if none */
 };
@@ -63,12 +71,15 @@ struct cm_unit {
 	const char *name;
 	const char *type;		/* phuong, xa, dac_khu, quan, huyen, ... */
 	const char *province_code;
-	cm_day_t effective_from, effective_to;
+	cm_day_t effective_from, effective_to;	/* as for agencies */
 	const char *successor_code;
+	const char *const *formed_from;	/* unit codes, nformed_from of them */
+	size_t nformed_from;
 };
 
 /** Load dir/agencies.csv, dir/units.csv and dir/fields.csv. Caller owns *out;
- * free with cm_register_free(). Errors: -ENOENT/-EACCES (a file), CM_ECONFIG
+ * free with cm_register_free(). err (may be NULL) gets a message on any error.
+ * Errors: -ENOENT/-EACCES or another -errno (reading a file), CM_ECONFIG
  * (content; err gets "agencies.csv:12: column effective_from: ..."). */
 int cm_register_load(const char *dir, struct cm_register **out, char *err, size_t errlen);
 void cm_register_free(struct cm_register **r);
@@ -91,11 +102,19 @@ const struct cm_agency *cm_register_resolve(const struct cm_register *r, const c
 /** The parent agency, or NULL. */
 const struct cm_agency *cm_register_parent(const struct cm_register *r, const struct cm_agency *a);
 
-/** The commune-level agency covering unit on day (its UBND), or NULL. */
+/** Same for units: follow successor links from the unit code until a unit
+ * active on day is found (itself if active). NULL if none. */
+const struct cm_unit *cm_register_resolve_unit(const struct cm_register *r, const char *code,
+					       cm_day_t day);
+
+/** The commune-level agency covering unit on day (its UBND), or NULL. A unit
+ * not active on day is first resolved as cm_register_resolve_unit() does, so
+ * a former commune written in an old address finds today's UBND. */
 const struct cm_agency *cm_register_commune_of_unit(const struct cm_register *r,
 						   const char *unit_code, cm_day_t day);
 
-/** The province-level department active on day that manages field, or NULL. */
+/** The province-level department (level department) active on day that
+ * manages field, or NULL; the first in agencies.csv order if several do. */
 const struct cm_agency *cm_register_department_for_field(const struct cm_register *r,
 							 const char *field, cm_day_t day);
 
