@@ -27,6 +27,8 @@ struct cm_rpc {
 	struct slot slots[MAX_CASES];
 	cm_rpc_bad_handler bad;
 	void *bad_arg;
+	cm_rpc_raw_check raw;
+	void *raw_arg;
 	void (*batch_end)(struct cm_rpc *r, void *arg);
 	void *batch_arg;
 	size_t limit;
@@ -65,6 +67,8 @@ static void on_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void *arg)
 		r->bad(r, req, CM_ETOOBIG, "request exceeds the size limit", r->bad_arg);
 		return;
 	}
+	if (r->raw && r->raw(r, &req, zmq_msg_data(&frames[n - 1]), len, r->raw_arg))
+		return;
 	rc = cm_env_unpack(zmq_msg_data(&frames[n - 1]), len, &env);
 	if (rc != 0) {
 		r->stats.bad++;
@@ -143,6 +147,12 @@ void cm_rpc_on_bad(struct cm_rpc *r, cm_rpc_bad_handler fn, void *arg)
 {
 	r->bad = fn ? fn : default_bad;
 	r->bad_arg = arg;
+}
+
+void cm_rpc_on_raw(struct cm_rpc *r, cm_rpc_raw_check fn, void *arg)
+{
+	r->raw = fn;
+	r->raw_arg = arg;
 }
 
 void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg)

@@ -608,6 +608,29 @@ static void on_submit_bad(struct cm_rpc *r, struct cm_rpc_req *req, int err, con
 	reply(in, &p);
 }
 
+/* protobuf-c stops a string at an embedded NUL without a word, so NUL bytes
+ * are looked for in the raw frame before it is decoded. */
+static bool on_submit_raw(struct cm_rpc *r, struct cm_rpc_req **req, const void *buf, size_t len,
+			  void *arg)
+{
+	struct intake *in = arg;
+	struct intake_pending p = {.status = STATUS(REJECTED)};
+	cm_env *env = NULL;
+
+	(void)r;
+	if (intake_validate_wire(buf, len, &p.err) == 0)
+		return false;
+	/* Decode anyway to echo the request id, if the frame allows it. */
+	if (cm_env_unpack(buf, len, &env) == 0 && env->body_case == BODY(SUBMIT))
+		p.env = env;
+	else
+		cm_env_free(&env);
+	p.req = *req;
+	*req = NULL;
+	reply(in, &p);
+	return true;
+}
+
 /* ---------------------------------------------------- admin and feed --- */
 
 static void reply_control(struct cm_rpc *r, struct cm_rpc_req **req, bool ok, const char *detail)
@@ -784,6 +807,7 @@ void intake_handlers_register(struct intake *in)
 {
 	cm_rpc_on(in->submit, BODY(SUBMIT), on_submit, in);
 	cm_rpc_on_bad(in->submit, on_submit_bad, in);
+	cm_rpc_on_raw(in->submit, on_submit_raw, in);
 	cm_rpc_on_batch_end(in->submit, on_submit_batch_end, in);
 	cm_rpc_set_budget(in->submit, in->cfg.batch_max);
 

@@ -505,6 +505,31 @@ static void test_bad_input_over_the_wire(void **state)
 			zmq_msg_close(&m);
 		}
 		free(big);
+		/* A NUL inside a string, which protobuf-c would silently cut. */
+		{
+			struct petition_buf b;
+			cm_env ne;
+			char *hit;
+			make_petition(&b, 8, "DN-TTR", "bad-nul");
+			b.p.summary = "before~after";
+			wrap(&ne, &b.q);
+			cm_env_pack_alloc(&ne, &buf, &len);
+			hit = memmem(buf, len, "~", 1);
+			assert_non_null(hit);
+			*hit = '\0';
+			assert_int_equal(send_raw(s, buf, len), 0);
+			free(buf);
+			zmq_msg_init(&m);
+			assert_true(zmq_msg_recv(&m, s, 0) >= 0);
+			rep = NULL;
+			assert_int_equal(cm_env_unpack(zmq_msg_data(&m), zmq_msg_size(&m), &rep), 0);
+			assert_int_equal(rep->submit_reply->status, SUBMIT(REJECTED));
+			assert_string_equal(rep->submit_reply->error->code, "control_character");
+			assert_string_equal(rep->submit_reply->error->field, "petition.summary");
+			assert_int_equal(rep->submit_reply->request_id, 8);
+			cm_env_free(&rep);
+			zmq_msg_close(&m);
+		}
 		zmq_close(s);
 		assert_still_serving();
 	}

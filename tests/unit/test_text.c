@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <utf8proc.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -210,6 +211,48 @@ static void test_fold(void **state)
 	assert_null(a);
 }
 
+/* The quick-check ranges must agree with utf8proc: every code point in them is
+ * unchanged by NFC alone, after a base letter and before a combining mark's
+ * usual bases, and has combining class 0. */
+static void test_nfc_quick_ranges(void **state)
+{
+	static const int32_t ranges[][2] = {
+		{0x80, 0x2ff}, {0x1e00, 0x1eff}, {0x2010, 0x205f}, {0x20a0, 0x20bf}};
+	static const char *const bases[] = {"a", "e", "o", "u", "A", "\xc6\xb0", "\xe1\xba\xa1"};
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		for (int32_t cp = ranges[r][0]; cp <= ranges[r][1]; cp++) {
+			utf8proc_uint8_t enc[8];
+			char buf[32], *nfc = NULL;
+			utf8proc_ssize_t n;
+			const utf8proc_property_t *prop = utf8proc_get_property(cp);
+
+			if (prop->category == UTF8PROC_CATEGORY_CN)
+				continue; /* unassigned */
+			assert_int_equal(prop->combining_class, 0);
+			n = utf8proc_encode_char(cp, enc);
+			enc[n] = 0;
+			assert_true(cm_text_is_nfc_quick((const char *)enc));
+			for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+				utf8proc_uint8_t *direct = NULL;
+				snprintf(buf, sizeof(buf), "%s%s", bases[b], (const char *)enc);
+				/* Through utf8proc directly, bypassing the fast path. */
+				utf8proc_map((const utf8proc_uint8_t *)buf, 0, &direct,
+					     UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+				assert_non_null(direct);
+				assert_string_equal((const char *)direct, buf);
+				free(direct);
+			}
+			assert_int_equal(cm_text_nfc((const char *)enc, &nfc), 0);
+			assert_string_equal(nfc, (const char *)enc);
+			free(nfc);
+		}
+	}
+	/* Decomposed input still goes the slow way and is composed. */
+	assert_false(cm_text_is_nfc_quick(HOA_NFD));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_check_nul_inside),
 		cmocka_unit_test(test_check_control),
 		cmocka_unit_test(test_nfc),
+		cmocka_unit_test(test_nfc_quick_ranges),
 		cmocka_unit_test(test_length),
 		cmocka_unit_test(test_fold),
 	};

@@ -42,6 +42,13 @@ int cm_rpc_new(uv_loop_t *loop, void *zctx, const struct cm_zsock_opts *o, struc
  * a second registration replaces the first. */
 void cm_rpc_on(struct cm_rpc *r, int body_case, cm_rpc_handler fn, void *arg);
 void cm_rpc_on_bad(struct cm_rpc *r, cm_rpc_bad_handler fn, void *arg);
+/** A check of the raw frame before it is decoded (e.g. NUL bytes inside
+ * strings, which protobuf-c silently truncates). Return true when fn has
+ * answered or dropped req itself (it owns req then); false to go on. */
+typedef bool (*cm_rpc_raw_check)(struct cm_rpc *r, struct cm_rpc_req **req, const void *buf,
+				 size_t len, void *arg);
+void cm_rpc_on_raw(struct cm_rpc *r, cm_rpc_raw_check fn, void *arg);
+
 /** Called once after each loop turn that delivered requests (group commit). */
 void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg);
 

@@ -31,6 +31,11 @@ int cm_text_check(const char *s, size_t len, unsigned flags, const char **why);
 /** NFC-normalise s. Caller owns *out (free()). Errors: CM_EINVALID (not UTF-8). */
 int cm_text_nfc(const char *s, char **out);
 
+/** True when s is certainly NFC by a quick scan (every code point from
+ * ranges that are NFC_Quick_Check=Yes and never compose); false means "maybe
+ * not": call cm_text_nfc. s must be NUL-terminated. */
+bool cm_text_is_nfc_quick(const char *s);
+
 /** Number of Unicode code points in valid UTF-8 s. */
 size_t cm_text_length(const char *s);
 
