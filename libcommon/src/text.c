@@ -41,7 +41,14 @@ int cm_text_check(const char *s, size_t len, unsigned flags, const char **why)
 	}
 	while (i < len) {
 		int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+		utf8proc_ssize_t n;
+
+		/* Printable ASCII is most of every field: skip it without decoding. */
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
+		n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
 
 		if (n < 0) {
 			if (why) {

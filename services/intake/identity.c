@@ -23,6 +23,11 @@ struct key {
 };
 
 struct intake_keys {
+	/* Nonces are a random 16-byte prefix drawn at load plus a counter:
+	 * unique without a getrandom(2) call per seal (XSalsa20's 192-bit nonce
+	 * leaves room for both). */
+	unsigned char nonce_prefix[16];
+	uint64_t nonce_counter;
 	struct key keys[MAX_KEYS];
 	size_t n;
 	size_t current;
@@ -116,6 +121,7 @@ int intake_keys_load(const char *dir, struct intake_keys **out, char *err, size_
 		sodium_free(k);
 		return rc;
 	}
+	randombytes_buf(k->nonce_prefix, sizeof(k->nonce_prefix));
 	*out = k;
 	return 0;
 }
@@ -133,7 +139,7 @@ uint32_t intake_keys_current_id(const struct intake_keys *k)
 	return k->keys[k->current].id;
 }
 
-void intake_seal(const struct intake_keys *k, const uint8_t *plain, size_t n, uint8_t **out,
+void intake_seal(struct intake_keys *k, const uint8_t *plain, size_t n, uint8_t **out,
 		 size_t *outlen)
 {
 	const struct key *key = &k->keys[k->current];
@@ -141,7 +147,8 @@ void intake_seal(const struct intake_keys *k, const uint8_t *plain, size_t n, ui
 	uint8_t *b = cm_xmalloc(len);
 
 	cm_be32_put(b, key->id);
-	randombytes_buf(b + 4, crypto_secretbox_NONCEBYTES);
+	memcpy(b + 4, k->nonce_prefix, sizeof(k->nonce_prefix));
+	cm_be64_put(b + 4 + sizeof(k->nonce_prefix), ++k->nonce_counter);
 	crypto_secretbox_easy(b + 4 + crypto_secretbox_NONCEBYTES, plain, n, b + 4, key->seal);
 	*out = b;
 	*outlen = len;

@@ -31,8 +31,9 @@ int intake_keys_load(const char *dir, struct intake_keys **out, char *err, size_
 void intake_keys_free(struct intake_keys **k);
 uint32_t intake_keys_current_id(const struct intake_keys *k);
 
-/** Seal n bytes. Caller owns *out (free()). Never fails except on OOM (abort). */
-void intake_seal(const struct intake_keys *k, const uint8_t *plain, size_t n, uint8_t **out,
+/** Seal n bytes. Caller owns *out (free()). Never fails except on OOM (abort).
+ * Not thread-safe: it advances the nonce counter. */
+void intake_seal(struct intake_keys *k, const uint8_t *plain, size_t n, uint8_t **out,
 		 size_t *outlen);
 
 /** Open a sealed blob. Caller owns *plain (free()).

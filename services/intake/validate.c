@@ -203,7 +203,7 @@ static int check_string(struct vs *v, char **ps, const struct text_rule *r)
 	if (rc)
 		return fail(v, "control_character", NULL, "%s%s", why,
 			    r->multi_line ? "" : " (single-line field)");
-	if (!is_ascii(s, len)) {
+	if (!is_ascii(s, len) && !cm_text_is_nfc_quick(s)) {
 		if (cm_text_nfc(s, &nfc) != 0)
 			return fail(v, "invalid_utf8", NULL, "cannot be normalised to NFC");
 		if (strcmp(nfc, s) != 0) {
