@@ -12,3 +12,13 @@ target_compile_definitions(intake_test PRIVATE
 add_dependencies(intake_test donthu-intake)
 add_test(NAME intake_test COMMAND intake_test)
 set_tests_properties(intake_test PROPERTIES LABELS integration TIMEOUT 600)
+
+add_executable(intake_disk_test ${CMAKE_CURRENT_SOURCE_DIR}/intake_disk_test.c)
+cm_target_warnings(intake_disk_test)
+target_link_libraries(intake_disk_test PRIVATE cm_svctest)
+target_compile_definitions(intake_disk_test PRIVATE
+  DONTHU_INTAKE_BIN="$<TARGET_FILE:donthu-intake>"
+  DONTHU_DATA_DIR="${PROJECT_SOURCE_DIR}/data")
+add_dependencies(intake_disk_test donthu-intake)
+add_test(NAME intake_disk_test COMMAND intake_disk_test)
+set_tests_properties(intake_disk_test PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
