@@ -88,9 +88,26 @@ void svc_kill(struct svc *s)
 	}
 }
 
+static int call_on(void *sock, const char *ep, const cm_env *req, int timeout_ms, cm_env **out);
+
 int svc_call(void *zctx, const char *ep, const cm_env *req, int timeout_ms, cm_env **out)
 {
+	return call_on(zmq_socket(zctx, ZMQ_DEALER), ep, req, timeout_ms, out);
+}
+
+int svc_call_curve(void *zctx, const char *ep, const char *server_pub, const char *pub,
+		   const char *sec, const cm_env *req, int timeout_ms, cm_env **out)
+{
 	void *sock = zmq_socket(zctx, ZMQ_DEALER);
+
+	zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_pub, 40);
+	zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 40);
+	zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 40);
+	return call_on(sock, ep, req, timeout_ms, out);
+}
+
+static int call_on(void *sock, const char *ep, const cm_env *req, int timeout_ms, cm_env **out)
+{
 	int linger = 0, rc;
 	zmq_msg_t m;
 	zmq_pollitem_t it;

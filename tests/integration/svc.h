@@ -38,4 +38,10 @@ int svc_fetch_all(void *zctx, const char *ep, void (*cb)(const cm_env *ev, const
 							 size_t len, void *arg),
 		  void *arg, uint64_t *count);
 
+
+
+/** As svc_call, over CURVE: server_pub is the server's public key and
+ * pub/sec the client's key pair (Z85). */
+int svc_call_curve(void *zctx, const char *ep, const char *server_pub, const char *pub,
+		   const char *sec, const cm_env *req, int timeout_ms, cm_env **out);
 #endif
