@@ -682,6 +682,53 @@ static void test_identity_sealed_and_revealed(void **state)
 	free(dbfile);
 }
 
+struct find_bytes {
+	const char *case_number;
+	int found;
+};
+
+static void find_future(const cm_env *ev, const void *raw, size_t len, void *arg)
+{
+	struct find_bytes *f = arg;
+
+	if (ev->case_number && strcmp(ev->case_number, f->case_number) == 0 &&
+	    memmem(raw, len, "from-the-future", 15))
+		f->found = 1;
+}
+
+/* A newer publisher's petition carries a field this version does not know:
+ * it is accepted, and the field's bytes survive into the feed event. */
+static void test_unknown_fields_survive(void **state)
+{
+	struct petition_buf b;
+	Donthu__V1__Petition *pet = &b.p;
+	ProtobufCMessageUnknownField uf;
+	/* protobuf-c keeps a length-prefixed unknown field's bytes with their
+	 * length prefix: 15, then the 15 bytes. */
+	uint8_t data[] = "\x0f" "from-the-future";
+	cm_env *hold = NULL;
+	struct find_bytes fb = {0};
+	uint64_t events;
+	char cn[80];
+
+	(void)state;
+	make_petition(&b, 1, "DN-TTR", "future-1");
+	uf.tag = 4000;
+	uf.wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+	uf.len = sizeof(data) - 1;
+	uf.data = data;
+	pet->base.n_unknown_fields = 1;
+	pet->base.unknown_fields = &uf;
+	if (call_submit(&b.q, &hold)->status != SUBMIT(ACCEPTED))
+		fail_msg("rejected: %s %s %s", hold->submit_reply->error->code,
+			 hold->submit_reply->error->field, hold->submit_reply->error->message);
+	snprintf(cn, sizeof(cn), "%s", hold->submit_reply->case_number);
+	cm_env_free(&hold);
+	fb.case_number = cn;
+	assert_int_equal(svc_fetch_all(zctx, ep_feed, find_future, &fb, &events), 0);
+	assert_true(fb.found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_identity_sealed_and_revealed),
 		cmocka_unit_test(test_pipelined_10000),
 		cmocka_unit_test(test_sigkill_with_retries),
+		cmocka_unit_test(test_unknown_fields_survive),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
