@@ -47,7 +47,7 @@ static void load_config(struct intake_config *c, const char *path)
 
 	if (rc)
 		cm_fatal(rc, "cannot load configuration %s (line %d)", path ? path : "(env)", line);
-	c->data_dir = cm_xstrdup(cm_config_str_or_die(cfg, "data_dir", "./data/intake"));
+	c->data_dir = cm_xstrdup(cm_config_str_or_die(cfg, "data_dir", "./var/intake"));
 	c->listen = cm_xstrdup(cm_config_str_or_die(cfg, "listen", "tcp://127.0.0.1:7101"));
 	c->feed_listen = cm_xstrdup(cm_config_str_or_die(cfg, "feed_listen", "tcp://127.0.0.1:7102"));
 	{
