@@ -1,0 +1,303 @@
+/*
+ * test_routing_dedup - the duplicate detector: text sketches, the LMDB index,
+ * and precision/recall on a generated corpus of Vietnamese petitions
+ * (routing_corpus.c) using the shipped rules' stop words, synonyms and
+ * threshold.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/store.h"
+#include "dedup.h"
+#include "routing_corpus.h"
+#include "rules.h"
+#include "testsupport.h"
+
+static struct routing_rules *rules;
+
+static int setup(void **state)
+{
+	char err[512];
+
+	(void)state;
+	if (routing_rules_load(DONTHU_DATA_DIR "/routing/rules.json", &rules, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	routing_rules_free(&rules);
+	return 0;
+}
+
+static double sim(const char *a, const char *b)
+{
+	struct routing_sketch x, y;
+
+	assert_int_equal(routing_sketch_text(&rules->dedup, a, NULL, &x), 0);
+	assert_int_equal(routing_sketch_text(&rules->dedup, b, NULL, &y), 0);
+	return routing_sketch_similarity(&x, &y);
+}
+
+static void test_sketch_basics(void **state)
+{
+	struct routing_sketch e;
+	const char *t = "Tuyến cống thoát nước trên đường Hoàng Diệu bị tắc nghẽn, mỗi khi mưa lớn "
+			"khu dân cư bị ngập sâu.";
+
+	(void)state;
+	assert_true(sim(t, t) == 1.0);
+	/* Case, diacritics and punctuation do not matter. */
+	assert_true(sim(t, "TUYEN CONG THOAT NUOC tren duong hoang dieu bi tac nghen; moi khi mua "
+			   "lon khu dan cu bi ngap sau") == 1.0);
+	/* Synonyms from the rules: UBND is Ủy ban nhân dân. */
+	assert_true(sim("UBND phường Hải Châu chậm bồi thường", "Ủy ban nhân dân phường Hải Châu "
+							      "chậm đền bù") == 1.0);
+	/* Word order changes little. */
+	assert_true(sim("gia đình tôi bị thu hồi đất nhưng chưa được bồi thường thỏa đáng",
+			"chưa được bồi thường thỏa đáng dù gia đình tôi bị thu hồi đất") > 0.7);
+	/* Different matters stay apart. */
+	assert_true(sim(t, "Giáo viên chủ nhiệm ép học sinh đi học thêm tại nhà") < 0.2);
+	/* Nothing to compare. */
+	assert_int_equal(routing_sketch_text(&rules->dedup, "", NULL, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_true(routing_sketch_similarity(&e, &e) == 0);
+	assert_int_equal(routing_sketch_text(&rules->dedup, "\xff\xfe", NULL, &e), CM_EINVALID);
+}
+
+static void test_respondent_key(void **state)
+{
+	char *a, *b;
+
+	(void)state;
+	assert_int_equal(routing_respondent_key("Ông NGUYỄN Văn Hùng", "X", NULL, &a), 0);
+	assert_int_equal(routing_respondent_key("ong nguyen van hung", NULL, NULL, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(routing_respondent_key("", "DN-STC", "DN-SXD", &a), 0);
+	assert_string_equal(a, "dn stc");
+	free(a);
+	assert_int_equal(routing_respondent_key(NULL, NULL, NULL, &a), 0);
+	assert_string_equal(a, "");
+	free(a);
+	assert_true(routing_person_key((const uint8_t *)"p1", 2, "x") !=
+		    routing_person_key((const uint8_t *)"p2", 2, "x"));
+	assert_true(routing_person_key((const uint8_t *)"p1", 2, "x") !=
+		    routing_person_key((const uint8_t *)"p1", 2, "y"));
+}
+
+/* ------------------------------------------------ corpus, through LMDB --- */
+
+struct corpus_run {
+	struct corpus *co;
+	struct routing_sketch *sk;
+	size_t *linked;		/* doc index a doc was linked to, or SIZE_MAX */
+	double *best;
+	size_t visited;
+};
+
+static uint64_t person_key_of(const struct corpus_doc *d)
+{
+	uint8_t pseud[32] = {0};
+	char *rkey = NULL;
+	uint64_t pk;
+
+	/* A stand-in for intake's keyed pseudonym: any 32 bytes per person. */
+	memcpy(pseud, &d->person, sizeof(d->person));
+	assert_int_equal(routing_respondent_key(d->respondent, NULL, NULL, &rkey), 0);
+	pk = routing_person_key(pseud, sizeof(pseud), rkey);
+	free(rkey);
+	return pk;
+}
+
+static int corpus_txn(struct cm_txn *t, void *arg)
+{
+	struct corpus_run *x = arg;
+
+	x->visited = 0;
+	for (size_t i = 0; i < x->co->n; i++) {
+		const struct corpus_doc *d = &x->co->docs[i];
+		uint64_t pk = person_key_of(d), *cand = NULL;
+		size_t n = 0, v = 0;
+		int rc;
+
+		x->linked[i] = SIZE_MAX;
+		x->best[i] = 0;
+		rc = routing_sketch_text(&rules->dedup, d->summary, d->text, &x->sk[i]);
+		if (rc)
+			return rc;
+		rc = routing_dedup_candidates(t, 0, pk, &x->sk[i], &cand, &n, &v);
+		if (rc)
+			return rc;
+		x->visited += v;
+		for (size_t k = 0; k < n; k++) {
+			/* serials are doc index + 1 */
+			double s = routing_sketch_similarity(&x->sk[i], &x->sk[cand[k] - 1]);
+			if (s >= rules->dedup.threshold && s > x->best[i]) {
+				x->best[i] = s;
+				x->linked[i] = cand[k] - 1;
+			}
+		}
+		free(cand);
+		rc = routing_dedup_add(t, 0, pk, &x->sk[i], i + 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void test_corpus_precision_recall(void **state)
+{
+	static const char *const names[] = {"dedup"};
+	static const char *const variants[] = {"order",	    "no-diacritics", "typos", "synonyms",
+					       "near-copy", "mixed",	     "follow-up"};
+	char *dir = cm_test_tmpdir("routing-dedup");
+	struct cm_store_opts so = {.path = dir, .dbi_names = names, .ndbi = 1};
+	struct cm_store *s = NULL;
+	struct corpus co;
+	struct corpus_run x = {0};
+	size_t tp = 0, fp = 0, positives = 0, unrelated = 0;
+	size_t vpos[7] = {0}, vhit[7] = {0};
+	double precision, recall;
+
+	(void)state;
+	corpus_build(&co, 400, 20261127);
+	x.co = &co;
+	x.sk = cm_xcalloc(co.n, sizeof(*x.sk));
+	x.linked = cm_xcalloc(co.n, sizeof(*x.linked));
+	x.best = cm_xcalloc(co.n, sizeof(*x.best));
+	assert_int_equal(cm_store_open(&so, &s), 0);
+	assert_int_equal(cm_store_write(s, corpus_txn, &x), 0);
+
+	for (size_t i = 0; i < co.n; i++) {
+		const struct corpus_doc *d = &co.docs[i];
+		bool has_earlier = false;
+
+		for (size_t k = 0; k < i && !has_earlier; k++)
+			has_earlier = co.docs[k].person == d->person && co.docs[k].matter == d->matter;
+		if (has_earlier) {
+			positives++;
+			for (size_t v = 0; v < CM_ARRAY_LEN(variants); v++)
+				if (strcmp(variants[v], d->variant) == 0) {
+					vpos[v]++;
+					if (x.linked[i] != SIZE_MAX &&
+					    co.docs[x.linked[i]].matter == d->matter)
+						vhit[v]++;
+				}
+		} else {
+			unrelated++;
+		}
+		if (x.linked[i] == SIZE_MAX)
+			continue;
+		if (co.docs[x.linked[i]].matter == d->matter &&
+		    co.docs[x.linked[i]].person == d->person)
+			tp++;
+		else
+			fp++;
+	}
+	precision = tp + fp ? (double)tp / (double)(tp + fp) : 1.0;
+	recall = positives ? (double)tp / (double)positives : 1.0;
+	printf("dedup corpus: %zu petitions, %zu repeats and %zu first petitions (other matters "
+	       "of the same people about the same bodies)\n",
+	       co.n, positives, unrelated);
+	printf("dedup corpus: precision %.4f (%zu of %zu links right), recall %.4f (%zu of %zu "
+	       "repeats found), threshold %.2f, %zu index entries read\n",
+	       precision, tp, tp + fp, recall, tp, positives, rules->dedup.threshold, x.visited);
+	for (size_t v = 0; v < CM_ARRAY_LEN(variants); v++)
+		printf("  recall %-14s %zu/%zu\n", variants[v], vhit[v], vpos[v]);
+	assert_true(positives > 500 && unrelated > 500);
+	assert_true(precision > 0.9);
+	assert_true(recall > 0.9);
+
+	cm_store_close(&s);
+	cm_test_rmrf(dir);
+	free(dir);
+	free(x.sk);
+	free(x.linked);
+	free(x.best);
+	corpus_free(&co);
+}
+
+/* The index only ever reads the entries of one person and respondent. */
+static int crowd_txn(struct cm_txn *t, void *arg)
+{
+	size_t *visited = arg;
+	struct routing_sketch sk;
+	uint64_t *cand = NULL;
+	size_t n = 0;
+	int rc;
+
+	for (uint32_t p = 0; p < 2000; p++) {
+		char *text = corpus_text(p % (uint32_t)corpus_matter_count(), p);
+		uint8_t pseud[32] = {0};
+
+		memcpy(pseud, &p, sizeof(p));
+		rc = routing_sketch_text(&rules->dedup, NULL, text, &sk);
+		free(text);
+		if (rc || (rc = routing_dedup_add(t, 0, routing_person_key(pseud, 32, ""), &sk,
+						  p + 1)))
+			return rc;
+	}
+	{
+		char *text = corpus_text(3, 77);
+		uint8_t pseud[32] = {0};
+		uint32_t p = 77;
+
+		memcpy(pseud, &p, sizeof(p));
+		rc = routing_sketch_text(&rules->dedup, NULL, text, &sk);
+		free(text);
+		if (rc)
+			return rc;
+		rc = routing_dedup_candidates(t, 0, routing_person_key(pseud, 32, ""), &sk, &cand,
+					      &n, visited);
+	}
+	if (rc == 0 && (n != 1 || cand[0] != 78))
+		rc = -EINVAL;
+	free(cand);
+	return rc;
+}
+
+static void test_index_reads_one_person(void **state)
+{
+	static const char *const names[] = {"dedup"};
+	char *dir = cm_test_tmpdir("routing-dedup");
+	struct cm_store_opts so = {.path = dir, .dbi_names = names, .ndbi = 1};
+	struct cm_store *s = NULL;
+	size_t visited = 0;
+
+	(void)state;
+	assert_int_equal(cm_store_open(&so, &s), 0);
+	assert_int_equal(cm_store_write(s, crowd_txn, &visited), 0);
+	/* 2,000 people wrote about the same 24 matters; the lookup saw only
+	 * its own writer's entries. */
+	assert_true(visited <= ROUTING_INDEX_K);
+	cm_store_close(&s);
+	cm_test_rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sketch_basics),
+		cmocka_unit_test(test_respondent_key),
+		cmocka_unit_test(test_corpus_precision_recall),
+		cmocka_unit_test(test_index_reads_one_person),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
