@@ -1,0 +1,453 @@
+/*
+ * handlers.c - the report service's sockets: feed consumers that apply events
+ * to the read models, queries on the report socket, and the admin socket.
+ *
+ * Every event is applied and its counter changes flushed inside the
+ * consumer's batch transaction, together with the stored feed offset, so
+ * effects are exactly-once across crashes. Queries run in read transactions
+ * on the loop; the slowest (a province-wide annual report) reads a few
+ * thousand counter rows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "report.h"
+#include "schema.h"
+
+#define BODY(x) DONTHU__V1__ENVELOPE__BODY_##x
+
+/* ----------------------------------------------------------- consuming --- */
+
+static int on_apply(struct cm_txn *t, const cm_env *ev, const void *raw, size_t len, void *arg)
+{
+	struct report_feed *f = arg;
+	struct report_service *s = f->svc;
+	int rc = report_apply(s->model, t, f->id, ev, raw, len);
+
+	if (rc == 0)
+		rc = report_model_flush(s->model, t);
+	if (rc) {
+		/* The whole batch aborts and is fetched again: nothing of it,
+		 * including what is buffered here, may survive. */
+		report_model_discard(s->model);
+		(*s->m.apply_errors)++;
+		return rc;
+	}
+	(*f->events)++;
+	return 0;
+}
+
+static const struct cm_feed_consumer_ops apply_ops = {.apply = on_apply};
+
+int report_feeds_start(struct report_service *s)
+{
+	for (int i = 0; i < 3; i++) {
+		struct report_feed *f = &s->feeds[i];
+		struct cm_feed_consumer_opts o = {
+			.name = "report",
+			.producer = f->producer,
+			.endpoint = f->endpoint,
+			.offset_dbi = REPORT_DB_OFFSETS,
+			.max_events = s->cfg.fetch_max,
+			.curve_server_public = s->cfg.curve_server_public[i],
+			.curve_public = s->cfg.curve_client_public,
+			.curve_secret = s->cfg.curve_client_secret,
+		};
+		int rc;
+
+		if (!f->endpoint || !*f->endpoint) {
+			cm_log_notice(REPORT, "%s feed disabled (no endpoint)", f->producer);
+			continue;
+		}
+		rc = cm_feed_consumer_start(s->loop, s->zctx, s->store, &o, &apply_ops, f, &f->c);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void report_feeds_stop(struct report_service *s)
+{
+	for (int i = 0; i < 3; i++)
+		cm_feed_consumer_free(&s->feeds[i].c);
+}
+
+/* ------------------------------------------------------------- queries --- */
+
+static void send_env(struct cm_rpc *r, struct cm_rpc_req **req, cm_env *out)
+{
+	out->schema_version = CM_ENV_SCHEMA_VERSION;
+	out->producer = "report";
+	cm_rpc_reply(r, req, out);
+}
+
+static struct report_qctx qctx(struct report_service *s)
+{
+	struct report_qctx x = {
+		.reg = s->reg,
+		.forms = s->forms,
+		.mass = &s->cfg.mass,
+		.today = cm_day_of_ms(cm_clock_now_ms()),
+	};
+	return x;
+}
+
+struct report_txn {
+	struct report_qctx x;
+	const cm_env *in;
+	Donthu__V1__ReportReply *report;
+	Donthu__V1__CaseListReply *cases;
+	Donthu__V1__CaseHistoryReply *history;
+};
+
+static int report_txn(struct cm_txn *t, void *arg)
+{
+	struct report_txn *q = arg;
+	return report_query_report(t, &q->x, q->in->report_query, &q->report);
+}
+
+static int cases_txn(struct cm_txn *t, void *arg)
+{
+	struct report_txn *q = arg;
+	return report_query_cases(t, &q->x, q->in->case_list, &q->cases);
+}
+
+static int history_txn(struct cm_txn *t, void *arg)
+{
+	struct report_txn *q = arg;
+	return report_query_history(t, &q->x, q->in->case_history->case_number, &q->history);
+}
+
+static void storage_error(struct report_service *s, struct cm_rpc *r, struct cm_rpc_req **req,
+			  int rc)
+{
+	cm_log_error_err(REPORT, rc, "query failed reading the store");
+	(*s->m.queries_bad)++;
+	cm_rpc_reply_error(r, req, "storage_error", "", cm_strerror(rc));
+}
+
+static void on_report(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct report_service *s = arg;
+	struct report_txn q = {.x = qctx(s), .in = env};
+	cm_env out = DONTHU__V1__ENVELOPE__INIT;
+	uint64_t t0 = cm_clock_mono_ns();
+	int rc;
+
+	if (!env->report_query) {
+		cm_rpc_reply_error(r, &req, "missing_field", "report_query", "empty query");
+		goto out;
+	}
+	rc = cm_store_read(s->store, report_txn, &q);
+	if (rc) {
+		storage_error(s, r, &req, rc);
+		goto out;
+	}
+	cm_histogram_observe(s->m.report_seconds, (double)(cm_clock_mono_ns() - t0) / 1e9);
+	(*s->m.queries_report)++;
+	out.body_case = BODY(REPORT_REPLY);
+	out.report_reply = q.report;
+	send_env(r, &req, &out);
+	donthu__v1__report_reply__free_unpacked(q.report, NULL);
+out:
+	cm_env_free(&env);
+}
+
+static void on_cases(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct report_service *s = arg;
+	struct report_txn q = {.x = qctx(s), .in = env};
+	cm_env out = DONTHU__V1__ENVELOPE__INIT;
+	int rc;
+
+	if (!env->case_list) {
+		cm_rpc_reply_error(r, &req, "missing_field", "case_list", "empty query");
+		goto out;
+	}
+	rc = cm_store_read(s->store, cases_txn, &q);
+	if (rc) {
+		storage_error(s, r, &req, rc);
+		goto out;
+	}
+	(*s->m.queries_cases)++;
+	out.body_case = BODY(CASE_LIST_REPLY);
+	out.case_list_reply = q.cases;
+	send_env(r, &req, &out);
+	donthu__v1__case_list_reply__free_unpacked(q.cases, NULL);
+out:
+	cm_env_free(&env);
+}
+
+static void on_history(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct report_service *s = arg;
+	struct report_txn q = {.x = qctx(s), .in = env};
+	cm_env out = DONTHU__V1__ENVELOPE__INIT;
+	int rc;
+
+	if (!env->case_history) {
+		cm_rpc_reply_error(r, &req, "missing_field", "case_history", "empty query");
+		goto out;
+	}
+	rc = cm_store_read(s->store, history_txn, &q);
+	if (rc) {
+		storage_error(s, r, &req, rc);
+		goto out;
+	}
+	(*s->m.queries_history)++;
+	out.body_case = BODY(CASE_HISTORY_REPLY);
+	out.case_history_reply = q.history;
+	/* A very long history could exceed the envelope cap; say so rather
+	 * than send nothing. */
+	if (cm_env_size(&out) > CM_ENV_MAX_BYTES) {
+		cm_rpc_reply_error(r, &req, "too_large", "case_history",
+				   "the history is larger than one message");
+	} else {
+		send_env(r, &req, &out);
+	}
+	donthu__v1__case_history_reply__free_unpacked(q.history, NULL);
+out:
+	cm_env_free(&env);
+}
+
+struct count_ctx {
+	uint64_t cases;
+};
+
+static int count_txn(struct cm_txn *t, void *arg)
+{
+	struct count_ctx *c = arg;
+	return cm_txn_count(t, REPORT_DB_CASES, &c->cases);
+}
+
+static void on_status(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct report_service *s = arg;
+	cm_env out = DONTHU__V1__ENVELOPE__INIT;
+	Donthu__V1__StatusReply sr = DONTHU__V1__STATUS_REPLY__INIT;
+	Donthu__V1__ConsumerPosition pos[3], *pp[3];
+	struct count_ctx cc = {0};
+	char health[200];
+
+	cm_env_free(&env);
+	sr.service = "report";
+	sr.version = DONTHU_VERSION;
+	sr.now_ms = cm_clock_now_ms();
+	sr.simulated_clock = cm_clock_is_simulated();
+	for (int i = 0; i < 3; i++) {
+		const struct report_feed *f = &s->feeds[i];
+		if (!f->c)
+			continue;
+		donthu__v1__consumer_position__init(&pos[sr.n_consumers]);
+		pos[sr.n_consumers].producer = (char *)f->producer;
+		pos[sr.n_consumers].applied_seq = cm_feed_consumer_applied(f->c);
+		pos[sr.n_consumers].head_seq = cm_feed_consumer_head(f->c);
+		pp[sr.n_consumers] = &pos[sr.n_consumers];
+		sr.n_consumers++;
+	}
+	sr.consumers = pp;
+	if (cm_store_read(s->store, count_txn, &cc) == 0)
+		sr.cases = cc.cases;
+	sr.health = report_health(s, health, sizeof(health)) ? health : "ok";
+	out.body_case = BODY(STATUS_REPLY);
+	out.status_reply = &sr;
+	send_env(r, &req, &out);
+}
+
+/* --------------------------------------------------------------- admin --- */
+
+static void reply_control(struct cm_rpc *r, struct cm_rpc_req **req, bool ok, const char *detail)
+{
+	cm_env env = DONTHU__V1__ENVELOPE__INIT;
+	Donthu__V1__ControlReply cr = DONTHU__V1__CONTROL_REPLY__INIT;
+
+	cr.ok = ok;
+	cr.now_ms = cm_clock_now_ms();
+	cr.detail = (char *)detail;
+	env.body_case = BODY(CONTROL_REPLY);
+	env.control_reply = &cr;
+	send_env(r, req, &env);
+}
+
+static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	Donthu__V1__ClockControl *c = env->clock;
+	int rc = -EINVAL;
+
+	(void)arg;
+	if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_SET_MS)
+		rc = cm_clock_set_ms(c->set_ms);
+	else if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_ADVANCE_MS)
+		rc = cm_clock_advance_ms(c->advance_ms);
+	cm_env_free(&env);
+	if (rc)
+		cm_rpc_reply_error(r, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
+				   rc == -EPERM ? "this service runs on the real clock"
+						: "time cannot go backwards");
+	else
+		reply_control(r, &req, true, "clock moved");
+}
+
+/* Reload builds the new data first and swaps only when it loaded: a bad file
+ * leaves the service on the old version and says why. */
+static void on_reload(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct report_service *s = arg;
+	const char *what = env->reload && env->reload->what ? env->reload->what : "";
+	bool forms = !*what || strcmp(what, "forms") == 0;
+	bool reg = !*what || strcmp(what, "register") == 0;
+	struct report_forms *nf = NULL;
+	struct cm_register *nr = NULL;
+	char err[512] = "", detail[600];
+	int rc = 0;
+
+	if (!forms && !reg) {
+		cm_rpc_reply_error(r, &req, "invalid_value", "reload.what",
+				   "this service reloads \"forms\" or \"register\"");
+		goto out;
+	}
+	if (forms)
+		rc = report_forms_load(s->cfg.forms_dir, &nf, err, sizeof(err));
+	if (rc == 0 && reg)
+		rc = cm_register_load(s->cfg.register_dir, &nr, err, sizeof(err));
+	if (rc) {
+		cm_log_error_err(REPORT, rc, "reload refused, keeping the loaded data: %s", err);
+		report_forms_free(&nf);
+		cm_register_free(&nr);
+		cm_rpc_reply_error(r, &req, "reload_failed", "reload.what", err);
+		goto out;
+	}
+	if (nf) {
+		report_forms_free(&s->forms);
+		s->forms = nf;
+	}
+	if (nr) {
+		cm_register_free(&s->reg);
+		s->reg = nr;
+	}
+	snprintf(detail, sizeof(detail), "reloaded%s%s%s%s", forms ? " forms " : "",
+		 forms ? s->forms->version : "", reg ? " register " : "",
+		 reg ? cm_register_version(s->reg) : "");
+	cm_log_notice(REPORT, "%s", detail);
+	reply_control(r, &req, true, detail);
+out:
+	cm_env_free(&env);
+}
+
+static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct report_service *s = arg;
+	char *dir = NULL;
+	int rc = -EINVAL;
+
+	if (env->backup && env->backup->dir && *env->backup->dir) {
+		dir = cm_xasprintf("%s/report", env->backup->dir);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			rc = -errno;
+		else
+			rc = cm_store_backup(s->store, dir);
+	}
+	cm_env_free(&env);
+	if (rc)
+		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
+	else
+		reply_control(r, &req, true, dir);
+	free(dir);
+}
+
+void report_handlers_register(struct report_service *s)
+{
+	cm_rpc_on(s->query, BODY(REPORT_QUERY), on_report, s);
+	cm_rpc_on(s->query, BODY(CASE_LIST), on_cases, s);
+	cm_rpc_on(s->query, BODY(CASE_HISTORY), on_history, s);
+	cm_rpc_on(s->query, BODY(STATUS), on_status, s);
+
+	cm_rpc_on(s->admin, BODY(STATUS), on_status, s);
+	cm_rpc_on(s->admin, BODY(CLOCK), on_clock, s);
+	cm_rpc_on(s->admin, BODY(RELOAD), on_reload, s);
+	cm_rpc_on(s->admin, BODY(BACKUP), on_backup, s);
+	cm_rpc_on(s->admin, BODY(REPORT_QUERY), on_report, s);
+	cm_rpc_on(s->admin, BODY(CASE_LIST), on_cases, s);
+	cm_rpc_on(s->admin, BODY(CASE_HISTORY), on_history, s);
+}
+
+/* ---------------------------------------------------- health, metrics --- */
+
+int report_health(void *arg, char *reason, size_t size)
+{
+	struct report_service *s = arg;
+
+	if (s->stopping) {
+		snprintf(reason, size, "shutting down");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		const struct report_feed *f = &s->feeds[i];
+		int e = f->c ? cm_feed_consumer_error(f->c) : 0;
+		if (e) {
+			snprintf(reason, size, "cannot consume the %s feed: %s", f->producer,
+				 cm_strerror(e));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void report_metrics_init(struct report_service *s)
+{
+	static const double secs[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+	const char *h = "Queries answered, by kind";
+
+	s->metrics = cm_metrics_new("donthu_report");
+	s->m.queries_report = cm_metrics_counter(s->metrics, "queries_total", "kind=\"report\"", h);
+	s->m.queries_cases = cm_metrics_counter(s->metrics, "queries_total", "kind=\"cases\"", h);
+	s->m.queries_history = cm_metrics_counter(s->metrics, "queries_total", "kind=\"history\"", h);
+	s->m.queries_bad = cm_metrics_counter(s->metrics, "queries_total", "kind=\"failed\"", h);
+	s->m.apply_errors = cm_metrics_counter(s->metrics, "apply_errors_total", NULL,
+					       "Events whose application failed (batch retried)");
+	s->m.report_seconds = cm_metrics_histogram(s->metrics, "report_seconds",
+						   "Time to build one report", secs,
+						   CM_ARRAY_LEN(secs));
+	for (int i = 0; i < 3; i++) {
+		char labels[64];
+		snprintf(labels, sizeof(labels), "producer=\"%s\"", s->feeds[i].producer);
+		s->feeds[i].events = cm_metrics_counter(s->metrics, "events_applied_total", labels,
+							"Feed events applied (retried batches count again)");
+	}
+}
+
+void report_metrics_extra(void *arg, struct cm_buf *out)
+{
+	struct report_service *s = arg;
+	struct cm_store_stats st;
+
+	cm_buf_printf(out, "# HELP donthu_report_feed_applied_seq Last applied sequence per feed\n"
+			   "# TYPE donthu_report_feed_applied_seq gauge\n");
+	for (int i = 0; i < 3; i++)
+		if (s->feeds[i].c)
+			cm_buf_printf(out, "donthu_report_feed_applied_seq{producer=\"%s\"} %" PRIu64 "\n",
+				      s->feeds[i].producer, cm_feed_consumer_applied(s->feeds[i].c));
+	cm_buf_printf(out, "# HELP donthu_report_feed_lag Events the producer has that are not applied\n"
+			   "# TYPE donthu_report_feed_lag gauge\n");
+	for (int i = 0; i < 3; i++)
+		if (s->feeds[i].c) {
+			uint64_t a = cm_feed_consumer_applied(s->feeds[i].c);
+			uint64_t h = cm_feed_consumer_head(s->feeds[i].c);
+			cm_buf_printf(out, "donthu_report_feed_lag{producer=\"%s\"} %" PRIu64 "\n",
+				      s->feeds[i].producer, h > a ? h - a : 0);
+		}
+	cm_store_get_stats(s->store, &st);
+	cm_buf_printf(out, "# HELP donthu_report_store_bytes Store map size and bytes used\n"
+			   "# TYPE donthu_report_store_bytes gauge\n"
+			   "donthu_report_store_bytes{kind=\"map\"} %" PRIu64 "\n"
+			   "donthu_report_store_bytes{kind=\"used\"} %" PRIu64 "\n",
+		      st.map_size, st.used_bytes);
+}
