@@ -197,3 +197,24 @@ int svc_fetch_all(void *zctx, const char *ep,
 		cm_env_free(&rep);
 	}
 }
+
+int svc_spawn(struct svc *s)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		for (char **e = s->env; e && *e; e++)
+			putenv(*e);
+		execl(s->bin, s->bin, (char *)NULL);
+		_exit(127);
+	}
+	s->pid = pid;
+	return 0;
+}

@@ -44,4 +44,8 @@ int svc_fetch_all(void *zctx, const char *ep, void (*cb)(const cm_env *ev, const
  * pub/sec the client's key pair (Z85). */
 int svc_call_curve(void *zctx, const char *ep, const char *server_pub, const char *pub,
 		   const char *sec, const cm_env *req, int timeout_ms, cm_env **out);
+/** Start (fork+exec) without waiting for readiness: for tests that kill a
+ * service while it is still starting up or catching up. Returns 0. */
+int svc_spawn(struct svc *s);
+
 #endif
