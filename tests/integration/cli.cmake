@@ -11,3 +11,10 @@ add_test(NAME cli_test COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli_test.sh
   $<TARGET_FILE:donthu> $<TARGET_FILE:donthu-intake> $<TARGET_FILE:cli_fake>
   ${PROJECT_SOURCE_DIR}/data)
 set_tests_properties(cli_test PROPERTIES LABELS integration TIMEOUT 300)
+
+if(TARGET donthu-routing AND TARGET donthu-deadline AND TARGET donthu-report)
+  add_test(NAME cli_e2e COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli_e2e.sh
+    $<TARGET_FILE:donthu> $<TARGET_FILE:donthu-intake> $<TARGET_FILE:donthu-routing>
+    $<TARGET_FILE:donthu-deadline> $<TARGET_FILE:donthu-report> ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli_e2e PROPERTIES LABELS integration TIMEOUT 300)
+endif()

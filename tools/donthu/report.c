@@ -87,7 +87,7 @@ static size_t term_width(void)
 		return ws.ws_col;
 	if (cols && atoi(cols) > 0)
 		return (size_t)atoi(cols);
-	return 100;
+	return 120;
 }
 
 static void header(const Donthu__V1__ReportReply *r)
@@ -141,10 +141,8 @@ static char *column_title(const Donthu__V1__ReportColumn *c)
 	return *c->group ? cm_xasprintf("%s | %s", c->group, c->title) : cm_xstrdup(c->title);
 }
 
-static void print_wide(const Donthu__V1__ReportReply *r, const struct cli_table *t)
+static void legend(const Donthu__V1__ReportReply *r)
 {
-	header(r);
-	cli_table_print(t, stdout);
 	printf("\ncolumns:\n");
 	for (size_t i = 0; i < r->n_columns; i++) {
 		char *title = column_title(r->columns[i]);
@@ -154,58 +152,92 @@ static void print_wide(const Donthu__V1__ReportReply *r, const struct cli_table 
 	}
 }
 
-/* One line per form column, one value column per row of the report: the
- * forms are wider than any terminal, but rarely have many rows. */
+static void print_wide(const Donthu__V1__ReportReply *r, const struct cli_table *t)
+{
+	header(r);
+	cli_table_print(t, stdout);
+	legend(r);
+}
+
+/* One line per form column, one value column per row of the report (the
+ * forms are far wider than a terminal). When the rows do not fit side by
+ * side they are printed in blocks, each as wide as the terminal. */
 static void print_tall(const Donthu__V1__ReportReply *r, size_t width)
 {
-	size_t nrows = r->n_rows < 60 ? r->n_rows : 60;
-	size_t nc = nrows + 2, title_w;
-	struct cli_table t;
-	const char **cells = cm_xcalloc(nc, sizeof(char *));
-	char **own = cm_xcalloc(nc, sizeof(char *));
+	size_t title_w = 40, k0 = 0;
 
 	header(r);
-	cli_table_init(&t, nc);
-	cells[0] = "no.";
-	cells[1] = "column";
-	for (size_t k = 0; k < nrows; k++) {
-		cells[k + 2] = *r->rows[k]->agency ? r->rows[k]->agency : r->rows[k]->label;
-		t.right[k + 2] = true;
-	}
-	cli_table_row(&t, cells);
-	/* Leave the values their room; the titles take what is left. */
-	title_w = width > 12 * nrows + 20 ? width - 12 * nrows - 10 : 30;
-	for (size_t i = 0; i < r->n_columns; i++) {
-		char *title = column_title(r->columns[i]);
+	while (k0 < r->n_rows || (k0 == 0 && r->n_rows == 0)) {
+		size_t used = 6 + title_w + 2, k1 = k0, nc;
+		struct cli_table t;
+		const char **cells;
+		char **own;
 
-		own[0] = cm_xasprintf("(%s)", r->columns[i]->number);
-		own[1] = cli_ellipsize(title, title_w);
-		free(title);
-		for (size_t k = 0; k < nrows; k++) {
-			char buf[256];
+		/* Take rows while they fit; always at least one. */
+		while (k1 < r->n_rows) {
+			const Donthu__V1__ReportRow *row = r->rows[k1];
+			size_t w = cli_width(*row->agency ? row->agency : row->label);
+
+			for (size_t i = 0; i < row->n_cells; i++) {
+				char buf[256];
+
+				cell_text(row->cells[i], buf, sizeof(buf));
+				w = cli_width(buf) > w ? cli_width(buf) : w;
+			}
+			if (k1 > k0 && (used + w + 2 > width || k1 - k0 >= 60))
+				break;
+			used += w + 2;
+			k1++;
+		}
+		nc = k1 - k0 + 2;
+		cells = cm_xcalloc(nc, sizeof(char *));
+		own = cm_xcalloc(nc, sizeof(char *));
+		cli_table_init(&t, nc);
+		cells[0] = "no.";
+		cells[1] = "column";
+		for (size_t k = k0; k < k1; k++) {
 			const Donthu__V1__ReportRow *row = r->rows[k];
 
-			cell_text(i < row->n_cells ? row->cells[i] : NULL, buf, sizeof(buf));
-			own[k + 2] = cm_xstrdup(buf);
+			cells[k - k0 + 2] = *row->agency ? row->agency : row->label;
+			t.right[k - k0 + 2] = true;
 		}
-		for (size_t k = 0; k < nc; k++)
-			cells[k] = own[k];
 		cli_table_row(&t, cells);
-		for (size_t k = 0; k < nc; k++) {
-			free(own[k]);
-			own[k] = NULL;
+		for (size_t i = 0; i < r->n_columns; i++) {
+			char *title = column_title(r->columns[i]);
+
+			own[0] = cm_xasprintf("(%s)", r->columns[i]->number);
+			own[1] = cli_ellipsize(title, title_w);
+			free(title);
+			for (size_t k = k0; k < k1; k++) {
+				char buf[256];
+				const Donthu__V1__ReportRow *row = r->rows[k];
+
+				cell_text(i < row->n_cells ? row->cells[i] : NULL, buf, sizeof(buf));
+				own[k - k0 + 2] = cm_xstrdup(buf);
+			}
+			for (size_t k = 0; k < nc; k++)
+				cells[k] = own[k];
+			cli_table_row(&t, cells);
+			for (size_t k = 0; k < nc; k++) {
+				free(own[k]);
+				own[k] = NULL;
+			}
 		}
+		if (k0 > 0)
+			putchar('\n');
+		cli_table_print(&t, stdout);
+		cli_table_free(&t);
+		free(own);
+		free(cells);
+		if (k1 == k0)
+			break;
+		k0 = k1;
 	}
-	cli_table_print(&t, stdout);
-	cli_table_free(&t);
-	if (r->n_rows > nrows)
-		printf("(%zu more rows: use --csv or --xlsx)\n", r->n_rows - nrows);
 	printf("\nrows:\n");
-	for (size_t k = 0; k < nrows; k++)
-		printf("  %s  %s%s\n", *r->rows[k]->agency ? r->rows[k]->agency : "-",
+	for (size_t k = 0; k < r->n_rows; k++)
+		printf("  %-12s %s%s\n", *r->rows[k]->agency ? r->rows[k]->agency : "-",
 		       r->rows[k]->label, r->rows[k]->total ? " (total)" : "");
-	free(own);
-	free(cells);
+	legend(r);
 }
 
 #ifndef DONTHU_HAVE_REPORT_EXPORT

@@ -157,7 +157,8 @@ static void print_escalation(struct watch *w, const cm_env *ev, const char *topi
 		/* The level is the third word: awk '{print $3}' counts by level. */
 		printf("%s  %-12s %s  %s -> %s  due %s", when,
 		       cli_enum_short(&donthu__v1__escalation_level__descriptor, (int)e->level, b1),
-		       e->case_number, e->agency, *e->notify_agency ? e->notify_agency : "-",
+		       *e->case_number ? e->case_number : "-", e->agency,
+		       *e->notify_agency ? e->notify_agency : "-",
 		       *e->due_date ? e->due_date : "-");
 		if (e->days_overdue)
 			printf(" (%+" PRId32 "d)", e->days_overdue);
