@@ -269,6 +269,35 @@ run 0 "status with intake, deadline and report" "${FCLI[@]}" status --service in
 grep -qE '^deadline +ok' "$OUT" || fail "status: deadline ok"
 has "$OUT" "intake 7/9, 2" "status: consumer position and lag"
 
+# ---------------------------------------------------------------- CURVE ---
+# A second intake with CURVE on: the CLI's keys from --curve-dir get in, a
+# plain client gets nothing.
+GENKEYS=$(dirname "$DATA")/scripts/gen-keys
+if /usr/bin/python3 -c 'import zmq' 2>/dev/null && [ -x "$GENKEYS" ]; then
+	"$GENKEYS" "$T/ck" >/dev/null
+	env DONTHU_INTAKE_DATA_DIR="$T/cintake" DONTHU_INTAKE_LISTEN="ipc://$T/csubmit.sock" \
+		DONTHU_INTAKE_FEED_LISTEN="ipc://$T/cfeed.sock" DONTHU_INTAKE_HTTP_PORT=0 \
+		DONTHU_INTAKE_REGISTER_DIR="$DATA/register" DONTHU_INTAKE_IDENTITY_KEYS_DIR="$T/ck/identity" \
+		DONTHU_INTAKE_CURVE_SECRET_FILE="$T/ck/curve/intake.secret" \
+		DONTHU_INTAKE_CURVE_ALLOW_FILE="$T/ck/curve/allow" \
+		DONTHU_INTAKE_CLOCK=simulated DONTHU_INTAKE_CLOCK_START=2026-03-10T09:00:00+07:00 \
+		DONTHU_LOG=warn "$INTAKE" 2>"$T/cintake.log" &
+	cintake_pid=$!
+	pids+=("$cintake_pid")
+	CC=("$DONTHU" --intake "ipc://$T/csubmit.sock" --intake-feed "ipc://$T/cfeed.sock" --rpc-timeout 2)
+	for _ in $(seq 1 100); do [ -S "$T/csubmit.sock" ] && break; sleep 0.1; done
+	run 0 "CURVE: submit with --curve-dir" "${CC[@]}" --curve-dir "$T/ck" submit "$T/good.json"
+	has "$OUT" "3 accepted" "CURVE submit"
+	run 0 "CURVE: status with --curve-dir" "${CC[@]}" --curve-dir "$T/ck" status --service intake
+	run 3 "CURVE: a plain client gets no answer" "${CC[@]}" submit --timeout 1 "$T/good.json"
+	run 2 "CURVE: --curve-dir without keys" "${CC[@]}" --curve-dir "$T/nokeys" status --service intake
+	has "$ERR" "gen-keys" "missing keys say how to make them"
+	kill -TERM "$cintake_pid"
+	wait "$cintake_pid"
+else
+	echo "skip: CURVE (needs /usr/bin/python3 with zmq for scripts/gen-keys)"
+fi
+
 # ------------------------------------------------------- intake stops ---
 kill -TERM "$intake_pid"
 wait "$intake_pid"
