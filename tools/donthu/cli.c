@@ -313,6 +313,7 @@ void cli_call_many(struct cli *c, struct cli_chan *chs, size_t n, const cm_env *
 			break;
 		for (size_t i = 0; i < n; i++) {
 			items[i].socket = chs[i].sock;
+			items[i].fd = -1;
 			items[i].events = rcs[i] == -ETIMEDOUT && !outs[i] && chs[i].sock ? ZMQ_POLLIN : 0;
 			items[i].revents = 0;
 			k += items[i].events != 0;
