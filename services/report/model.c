@@ -618,29 +618,147 @@ size_t report_case_contrib(const struct report_case *c, struct report_contrib *o
 
 /* --------------------------------------------------- the delta buffer --- */
 
-struct delta {
-	rc_code agency;
-	char level;
+/* Changes are summed in a hash table keyed by (agency, level, bucket,
+ * indicator, dim) until the flush, so a large rebuild transaction touches
+ * each counter row once, and a retraction and re-add of the same
+ * contribution cancel before any row is read. Agency codes are interned to
+ * small ids; the table of codes only grows and holds no store state, so it
+ * survives aborted transactions. */
+
+struct dkey {
+	uint32_t agency;
 	int32_t bucket;
 	uint16_t ind, dim;
+	uint8_t level;
+};
+
+struct dslot {
+	struct dkey k;
 	int64_t v;
+	bool used;
 };
 
 struct report_model {
 	bool history;
-	struct delta *d;
-	size_t n, cap;
+	/* interned agency codes */
+	char **codes;
+	size_t ncodes, capcodes;
+	uint32_t *itab;		/* code hash table: id + 1, 0 = empty */
+	size_t icap;
+	uint32_t last;		/* id returned last */
+	/* the deltas */
+	struct dslot *slot;
+	size_t cap, used;
+	uint32_t *touched;	/* indices of used slots, to clear quickly */
+	/* flush scratch */
+	struct dslot *sorted;
+	size_t nsorted_cap;
 	struct report_cell *cells;
 	size_t ncells;
 	uint8_t *rowbuf;
 	size_t rowcap;
+	/* month of the last day asked, cm_day_to_ymd is not free */
+	cm_day_t mday;
+	int32_t mmonth;
+	bool mvalid;
 };
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 33)) * 0xff51afd7ed558ccdULL;
+	z = (z ^ (z >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+	return z ^ (z >> 33);
+}
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void itab_grow(struct report_model *m)
+{
+	size_t cap = m->icap ? m->icap * 2 : 256;
+	uint32_t *t = cm_xcalloc(cap, sizeof(*t));
+
+	for (size_t i = 0; i < m->ncodes; i++) {
+		size_t j = str_hash(m->codes[i]) & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = (uint32_t)i + 1;
+	}
+	free(m->itab);
+	m->itab = t;
+	m->icap = cap;
+}
+
+static uint32_t intern(struct report_model *m, const char *code)
+{
+	size_t j;
+
+	/* Consecutive calls are nearly always for the same agency. */
+	if (m->ncodes && strcmp(m->codes[m->last], code) == 0)
+		return m->last;
+	if (2 * (m->ncodes + 1) > m->icap)
+		itab_grow(m);
+	j = str_hash(code) & (m->icap - 1);
+	while (m->itab[j]) {
+		if (strcmp(m->codes[m->itab[j] - 1], code) == 0)
+			return m->last = m->itab[j] - 1;
+		j = (j + 1) & (m->icap - 1);
+	}
+	if (m->ncodes == m->capcodes) {
+		m->capcodes = m->capcodes ? 2 * m->capcodes : 256;
+		m->codes = cm_xrealloc(m->codes, m->capcodes * sizeof(*m->codes));
+	}
+	m->codes[m->ncodes] = cm_xstrndup(code, REPORT_CODE_MAX);
+	m->itab[j] = (uint32_t)++m->ncodes;
+	return m->last = (uint32_t)m->ncodes - 1;
+}
+
+static size_t dhash(const struct dkey *k)
+{
+	uint64_t a = ((uint64_t)k->agency << 32) | (uint32_t)k->bucket;
+	uint64_t b = ((uint64_t)k->ind << 24) | ((uint64_t)k->dim << 8) | k->level;
+	return (size_t)mix64(a ^ mix64(b));
+}
+
+static bool dkey_eq(const struct dkey *a, const struct dkey *b)
+{
+	return a->agency == b->agency && a->bucket == b->bucket && a->ind == b->ind &&
+	       a->dim == b->dim && a->level == b->level;
+}
+
+static void dtab_grow(struct report_model *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 4096;
+	struct dslot *t = cm_xcalloc(cap, sizeof(*t));
+	uint32_t *touched = cm_xcalloc(cap, sizeof(*touched));
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->used; i++) {
+		const struct dslot *s = &m->slot[m->touched[i]];
+		size_t j = dhash(&s->k) & (cap - 1);
+		while (t[j].used)
+			j = (j + 1) & (cap - 1);
+		t[j] = *s;
+		touched[n++] = (uint32_t)j;
+	}
+	free(m->slot);
+	free(m->touched);
+	m->slot = t;
+	m->touched = touched;
+	m->cap = cap;
+}
 
 struct report_model *report_model_new(bool history)
 {
 	struct report_model *m = cm_xcalloc(1, sizeof(*m));
 
 	m->history = history;
+	dtab_grow(m);
 	return m;
 }
 
@@ -651,7 +769,13 @@ void report_model_free(struct report_model **mp)
 	if (!mp || !*mp)
 		return;
 	m = *mp;
-	free(m->d);
+	for (size_t i = 0; i < m->ncodes; i++)
+		free(m->codes[i]);
+	free(m->codes);
+	free(m->itab);
+	free(m->slot);
+	free(m->touched);
+	free(m->sorted);
 	free(m->cells);
 	free(m->rowbuf);
 	free(m);
@@ -660,45 +784,135 @@ void report_model_free(struct report_model **mp)
 
 void report_model_discard(struct report_model *m)
 {
-	m->n = 0;
+	for (size_t i = 0; i < m->used; i++)
+		m->slot[m->touched[i]].used = false;
+	m->used = 0;
+}
+
+static void add_delta(struct report_model *m, const struct dkey *k, int64_t v)
+{
+	size_t j;
+
+	if (2 * (m->used + 1) > m->cap)
+		dtab_grow(m);
+	j = dhash(k) & (m->cap - 1);
+	while (m->slot[j].used) {
+		if (dkey_eq(&m->slot[j].k, k)) {
+			m->slot[j].v += v;
+			return;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->slot[j].k = *k;
+	m->slot[j].v = v;
+	m->slot[j].used = true;
+	m->touched[m->used++] = (uint32_t)j;
+}
+
+static int32_t month_of(struct report_model *m, cm_day_t day)
+{
+	if (!m->mvalid || m->mday != day) {
+		m->mday = day;
+		m->mmonth = report_month_of(day);
+		m->mvalid = true;
+	}
+	return m->mmonth;
+}
+
+/* Receipt-day dims stay exact on day rows; month rows keep the half month of
+ * receipt (1st-14th, 15th-end), exact for every period that starts on the
+ * 1st or the 15th (the legal ones do); queries starting on another day read
+ * day rows instead. Keeps month rows small. */
+static uint16_t month_dim(struct report_model *m, uint16_t ind, uint16_t dim)
+{
+	int y, mo, d;
+
+	if (!report_ind_dim_is_day(ind))
+		return dim;
+	cm_day_to_ymd((cm_day_t)dim, &y, &mo, &d);
+	(void)m;
+	return report_half_month(y, mo, d);
 }
 
 static void buffer(struct report_model *m, const char *agency, cm_day_t day, uint16_t ind,
 		   uint16_t dim, int64_t v)
 {
-	if (v == 0 || !agency[0])
+	struct dkey k;
+
+	if (v == 0 || !agency || !agency[0])
 		return;
-	if (m->n + 2 > m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 1024;
-		m->d = cm_xrealloc(m->d, m->cap * sizeof(*m->d));
-	}
-	for (int lv = 0; lv < 2; lv++) {
-		struct delta *x = &m->d[m->n++];
-		size_t al = strnlen(agency, REPORT_CODE_MAX);
-		memcpy(x->agency, agency, al);
-		x->agency[al] = '\0';
-		x->level = lv ? REPORT_LEVEL_MONTH : REPORT_LEVEL_DAY;
-		x->bucket = lv ? report_month_of(day) : day;
-		x->ind = ind;
-		x->dim = dim;
-		x->v = v;
-	}
+	k.agency = intern(m, agency);
+	k.ind = ind;
+	k.level = REPORT_LEVEL_DAY;
+	k.bucket = day;
+	k.dim = dim;
+	add_delta(m, &k, v);
+	k.level = REPORT_LEVEL_MONTH;
+	k.bucket = month_of(m, day);
+	k.dim = month_dim(m, ind, dim);
+	add_delta(m, &k, v);
 }
 
-static void buffer_list(struct report_model *m, const struct report_contrib *c, size_t n,
-			int sign)
+static int cmp_contrib(const void *pa, const void *pb)
 {
-	for (size_t i = 0; i < n; i++)
-		buffer(m, c[i].agency, c[i].day, c[i].ind, c[i].dim, sign * c[i].v);
-}
-
-static int cmp_delta(const void *pa, const void *pb)
-{
-	const struct delta *a = pa, *b = pb;
+	const struct report_contrib *a = pa, *b = pb;
 	int r = strcmp(a->agency, b->agency);
 
 	if (r)
 		return r;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	if (a->ind != b->ind)
+		return a->ind < b->ind ? -1 : 1;
+	return a->dim < b->dim ? -1 : a->dim > b->dim;
+}
+
+static bool same_contrib(const struct report_contrib *a, const struct report_contrib *b)
+{
+	return a->day == b->day && a->ind == b->ind && a->dim == b->dim && a->v == b->v &&
+	       strcmp(a->agency, b->agency) == 0;
+}
+
+/* Buffer now - old. Most events change one or two contributions of a case
+ * (or none: a deadline moved), so the lists are compared first and only
+ * the difference reaches the hash table. */
+static void buffer_diff(struct report_model *m, struct report_contrib *old, size_t nold,
+			struct report_contrib *now, size_t nnow)
+{
+	size_t i = 0, j = 0;
+
+	if (nold == nnow) {
+		while (i < nold && same_contrib(&old[i], &now[i]))
+			i++;
+		if (i == nold)
+			return;
+		i = 0;
+	}
+	qsort(old, nold, sizeof(*old), cmp_contrib);
+	qsort(now, nnow, sizeof(*now), cmp_contrib);
+	while (i < nold || j < nnow) {
+		int c = i >= nold ? 1 : j >= nnow ? -1 : cmp_contrib(&old[i], &now[j]);
+		if (c < 0) {
+			buffer(m, old[i].agency, old[i].day, old[i].ind, old[i].dim, -old[i].v);
+			i++;
+		} else if (c > 0) {
+			buffer(m, now[j].agency, now[j].day, now[j].ind, now[j].dim, now[j].v);
+			j++;
+		} else {
+			buffer(m, now[j].agency, now[j].day, now[j].ind, now[j].dim,
+			       now[j].v - old[i].v);
+			i++;
+			j++;
+		}
+	}
+}
+
+static int cmp_slot(const void *pa, const void *pb)
+{
+	const struct dkey *a = &((const struct dslot *)pa)->k, *b = &((const struct dslot *)pb)->k;
+
+	if (a->agency != b->agency)
+		return a->agency < b->agency ? -1 : 1;
 	if (a->level != b->level)
 		return a->level < b->level ? -1 : 1;
 	if (a->bucket != b->bucket)
@@ -708,16 +922,17 @@ static int cmp_delta(const void *pa, const void *pb)
 	return a->dim < b->dim ? -1 : a->dim > b->dim;
 }
 
-static bool same_row(const struct delta *a, const struct delta *b)
+static bool same_row(const struct dkey *a, const struct dkey *b)
 {
-	return a->level == b->level && a->bucket == b->bucket && strcmp(a->agency, b->agency) == 0;
+	return a->agency == b->agency && a->level == b->level && a->bucket == b->bucket;
 }
 
-/* Merge the row's stored entries with deltas d[0..n) (sorted, merged, non-zero). */
-static int write_row(struct report_model *m, struct cm_txn *t, const struct delta *d, size_t n)
+/* Merge the row's stored entries with deltas d[0..n) (sorted, non-zero). */
+static int write_row(struct report_model *m, struct cm_txn *t, const struct dslot *d, size_t n)
 {
 	uint8_t key[REPORT_CODE_MAX + 8];
-	size_t klen = report_counter_key(d[0].agency, d[0].level, d[0].bucket, key);
+	size_t klen = report_counter_key(m->codes[d[0].k.agency], (char)d[0].k.level,
+					 d[0].k.bucket, key);
 	struct cm_val v = {NULL, 0};
 	int rc = cm_txn_get(t, REPORT_DB_COUNTERS, key, klen, &v), cnt = 0;
 	size_t i = 0, j = 0, out = 0, need;
@@ -735,20 +950,20 @@ static int write_row(struct report_model *m, struct cm_txn *t, const struct delt
 		m->cells = cm_xrealloc(m->cells, m->ncells * sizeof(*m->cells));
 	}
 	while (i < (size_t)cnt || j < n) {
-		struct report_cell s;
+		struct report_cell s = {0, 0, 0};
 		if (i < (size_t)cnt)
 			report_row_entry(v.data, i, &s);
-		if (j >= n || (i < (size_t)cnt && (s.ind < d[j].ind ||
-						   (s.ind == d[j].ind && s.dim < d[j].dim)))) {
+		if (j >= n || (i < (size_t)cnt && (s.ind < d[j].k.ind ||
+						   (s.ind == d[j].k.ind && s.dim < d[j].k.dim)))) {
 			m->cells[out++] = s;
 			i++;
-		} else if (i < (size_t)cnt && s.ind == d[j].ind && s.dim == d[j].dim) {
+		} else if (i < (size_t)cnt && s.ind == d[j].k.ind && s.dim == d[j].k.dim) {
 			s.v += d[j].v;
 			m->cells[out++] = s;
 			i++;
 			j++;
 		} else {
-			m->cells[out++] = (struct report_cell){d[j].ind, d[j].dim, d[j].v};
+			m->cells[out++] = (struct report_cell){d[j].k.ind, d[j].k.dim, d[j].v};
 			j++;
 		}
 	}
@@ -762,45 +977,34 @@ static int write_row(struct report_model *m, struct cm_txn *t, const struct delt
 	return cm_txn_put(t, REPORT_DB_COUNTERS, key, klen, m->rowbuf, need, 0);
 }
 
-static int note_agency(struct cm_txn *t, const char *agency)
-{
-	struct cm_val v;
-	size_t n = strlen(agency);
-	int rc = cm_txn_get(t, REPORT_DB_AGENCIES, agency, n, &v);
-
-	if (rc == -ENOENT)
-		rc = cm_txn_put(t, REPORT_DB_AGENCIES, agency, n, "", 0, 0);
-	return rc;
-}
-
 int report_model_flush(struct report_model *m, struct cm_txn *t)
 {
-	size_t w = 0, start;
+	size_t n = 0;
 	int rc = 0;
 
-	if (m->n == 0)
+	if (m->used == 0)
 		return 0;
-	qsort(m->d, m->n, sizeof(*m->d), cmp_delta);
-	/* Sum equal keys and drop what nets to zero (a retraction and a re-add
-	 * of the same contribution), so untouched rows are never rewritten. */
-	for (size_t i = 0; i < m->n;) {
-		struct delta x = m->d[i++];
-		while (i < m->n && x.ind == m->d[i].ind && x.dim == m->d[i].dim &&
-		       same_row(&x, &m->d[i]))
-			x.v += m->d[i++].v;
-		if (x.v != 0)
-			m->d[w++] = x;
+	if (m->used > m->nsorted_cap) {
+		m->nsorted_cap = m->used * 2;
+		m->sorted = cm_xrealloc(m->sorted, m->nsorted_cap * sizeof(*m->sorted));
 	}
-	for (size_t i = 0; i < w && rc == 0;) {
-		start = i;
-		while (i < w && same_row(&m->d[start], &m->d[i]))
+	/* What nets to zero (a retraction and a re-add) is dropped here, so
+	 * an event that changed nothing countable writes no row. */
+	for (size_t i = 0; i < m->used; i++) {
+		struct dslot *s = &m->slot[m->touched[i]];
+		if (s->v != 0)
+			m->sorted[n++] = *s;
+		s->used = false;
+	}
+	m->used = 0;
+	if (n > 1)
+		qsort(m->sorted, n, sizeof(*m->sorted), cmp_slot);
+	for (size_t i = 0; i < n && rc == 0;) {
+		size_t start = i;
+		while (i < n && same_row(&m->sorted[start].k, &m->sorted[i].k))
 			i++;
-		if (start == 0 || strcmp(m->d[start].agency, m->d[start - 1].agency) != 0)
-			rc = note_agency(t, m->d[start].agency);
-		if (rc == 0)
-			rc = write_row(m, t, &m->d[start], i - start);
+		rc = write_row(m, t, &m->sorted[start], i - start);
 	}
-	m->n = 0;
 	return rc;
 }
 
@@ -915,8 +1119,7 @@ static int store(struct report_model *m, struct cm_txn *t, const char *case_numb
 	size_t okl[2], nkl[2], no, nn;
 	int rc;
 
-	buffer_list(m, x->old, x->nold, -1);
-	buffer_list(m, now, nnow, +1);
+	buffer_diff(m, x->old, x->nold, now, nnow);
 	no = x->existed ? index_keys(case_number, &x->before, ok, okl) : 0;
 	nn = index_keys(case_number, &x->c, nk, nkl);
 	for (size_t i = 0; i < no; i++) {
@@ -927,9 +1130,13 @@ static int store(struct report_model *m, struct cm_txn *t, const char *case_numb
 		    rc != -ENOENT)
 			return rc;
 	}
-	for (size_t j = 0; j < nn; j++)
-		if ((rc = cm_txn_put(t, REPORT_DB_BYAGENCY, nk[j], nkl[j], "", 0, 0)))
+	for (size_t j = 0; j < nn; j++) {
+		bool had = false;
+		for (size_t i = 0; i < no; i++)
+			had |= okl[i] == nkl[j] && memcmp(ok[i], nk[j], nkl[j]) == 0;
+		if (!had && (rc = cm_txn_put(t, REPORT_DB_BYAGENCY, nk[j], nkl[j], "", 0, 0)))
 			return rc;
+	}
 	return cm_txn_put(t, REPORT_DB_CASES, case_number, strlen(case_number), buf,
 			  report_case_encode(&x->c, buf), 0);
 }
@@ -1423,8 +1630,7 @@ static int apply_deadline(struct report_model *m, struct cm_txn *t, const cm_env
 
 /* ------------------------------------------------------------ history --- */
 
-static int put_history(struct cm_txn *t, const char *case_number, const cm_env *ev, int producer,
-		       const void *raw, size_t len)
+static int put_history(struct cm_txn *t, const char *case_number, const cm_env *ev, int producer)
 {
 	uint8_t key[REPORT_CASE_MAX + 20];
 	size_t n = strnlen(case_number, REPORT_CASE_MAX);
@@ -1434,7 +1640,18 @@ static int put_history(struct cm_txn *t, const char *case_number, const cm_env *
 	cm_be64_put(key + n + 1, (uint64_t)ev->occurred_at_ms);
 	key[n + 9] = (uint8_t)producer;
 	cm_be64_put(key + n + 10, ev->sequence);
-	return cm_txn_put(t, REPORT_DB_HISTORY, key, n + 18, raw, len, 0);
+	return cm_txn_put(t, REPORT_DB_HISTORY, key, n + 18, "", 0, 0);
+}
+
+static int put_event(struct cm_txn *t, const cm_env *ev, int producer, const void *raw, size_t len)
+{
+	uint8_t key[8];
+
+	/* Feed sequences only grow, so the copy is appended: no search, full
+	 * pages. */
+	cm_be64_put(key, ev->sequence);
+	return cm_txn_put(t, REPORT_DB_EV_INTAKE + (unsigned)producer - RP_INTAKE, key, 8, raw, len,
+			  CM_PUT_APPEND);
 }
 
 /* The case an event is about: the envelope says it for every case event;
@@ -1500,11 +1717,14 @@ int report_apply(struct report_model *m, struct cm_txn *t, int producer, const c
 	if (rc || !m->history || !raw)
 		return rc;
 	cn = case_of(ev);
-	if (cn && cn[0])
-		rc = put_history(t, cn, ev, producer, raw, len);
+	if (!cn || !cn[0] || producer < RP_INTAKE || producer > RP_DEADLINE)
+		return 0;
+	rc = put_event(t, ev, producer, raw, len);
+	if (rc == 0)
+		rc = put_history(t, cn, ev, producer);
 	if (rc == 0 && ev->body_case == BODY(DUPLICATE_LINKED) && ev->duplicate_linked &&
 	    ev->duplicate_linked->original_case && ev->duplicate_linked->original_case[0] &&
-	    (!cn || strcmp(cn, ev->duplicate_linked->original_case) != 0))
-		rc = put_history(t, ev->duplicate_linked->original_case, ev, producer, raw, len);
+	    strcmp(cn, ev->duplicate_linked->original_case) != 0)
+		rc = put_history(t, ev->duplicate_linked->original_case, ev, producer);
 	return rc;
 }

@@ -172,6 +172,8 @@ struct sumctx {
 	const int *slot;
 	const bool *isday;	/* dim is a receipt day: split at `split` */
 	cm_day_t split;
+	uint16_t split_hm;	/* the same split in half months (month rows) */
+	char level;
 	size_t ndims;
 	int64_t *v;
 	int32_t end;		/* last bucket wanted */
@@ -198,8 +200,14 @@ static int sum_row(const struct cm_val *k, const struct cm_val *val, void *arg)
 		struct report_cell c;
 		report_row_entry(val->data, (size_t)i, &c);
 		if (c.ind < REPORT_IND_COUNT && s->slot[c.ind] >= 0) {
-			size_t d = s->isday[c.ind] ? (c.dim < s->split ? 0 : 1)
-				   : c.dim < s->ndims ? c.dim : s->ndims - 1;
+			size_t d;
+			if (s->isday[c.ind])
+				d = (s->level == REPORT_LEVEL_DAY ? c.dim < s->split
+								   : c.dim < s->split_hm)
+					    ? 0
+					    : 1;
+			else
+				d = c.dim < s->ndims ? c.dim : s->ndims - 1;
 			s->v[(size_t)s->slot[c.ind] * s->ndims + d] += c.v;
 		}
 	}
@@ -217,6 +225,7 @@ static int sum_buckets(struct cm_txn *t, const char *agency, char level, int32_t
 		return 0;
 	klen = report_counter_key(agency, level, from, key);
 	s->plen = klen - 4;
+	s->level = level;
 	memcpy(s->prefix, key, s->plen);
 	s->end = to;
 	s->err = 0;
@@ -227,15 +236,18 @@ static int sum_buckets(struct cm_txn *t, const char *agency, char level, int32_t
 }
 
 /* Sum [from, to] (days, both included) into s->v: whole months from month
- * rows, the partial months at the ends from day rows. */
+ * rows, the partial months at the ends from day rows; only day rows when
+ * months_ok is false (month rows cannot split receipt days at `from`). */
 static int sum_days(struct cm_txn *t, const char *agency, cm_day_t from, cm_day_t to,
-		    struct sumctx *s)
+		    bool months_ok, struct sumctx *s)
 {
 	int32_t mf, mt, m0, m1;
 	int rc;
 
 	if (from > to)
 		return 0;
+	if (!months_ok)
+		return sum_buckets(t, agency, REPORT_LEVEL_DAY, from, to, s);
 	mf = report_month_of(from);
 	mt = report_month_of(to);
 	if (mf == mt) {
@@ -272,19 +284,48 @@ static int sum_before(struct cm_txn *t, const char *agency, cm_day_t before, str
 struct agencies_ctx {
 	char **codes;
 	size_t n, cap;
+	int err;
 };
 
-static int collect_agency(const struct cm_val *k, const struct cm_val *v, void *arg)
+static int first_agency(const struct cm_val *k, const struct cm_val *v, void *arg)
 {
 	struct agencies_ctx *a = arg;
+	size_t n = strnlen(k->data, k->size);
 
 	(void)v;
+	if (n == k->size || n > REPORT_CODE_MAX) {
+		a->err = CM_ECORRUPT;
+		return 1;
+	}
 	if (a->n == a->cap) {
 		a->cap = a->cap ? 2 * a->cap : 64;
 		a->codes = cm_xrealloc(a->codes, a->cap * sizeof(*a->codes));
 	}
-	a->codes[a->n++] = cm_xstrndup(k->data, k->size);
-	return 0;
+	a->codes[a->n++] = cm_xstrndup(k->data, n);
+	return 1;
+}
+
+/* The agencies that have counters: one seek per agency (counter keys start
+ * with "<agency>\0"; the next agency is the first key after "<agency>\1"). */
+static int list_agencies(struct cm_txn *t, struct agencies_ctx *a)
+{
+	char from[REPORT_CODE_MAX + 2];
+	size_t flen = 0;
+	int rc;
+
+	for (;;) {
+		size_t before = a->n;
+		rc = cm_txn_iter(t, REPORT_DB_COUNTERS, flen ? from : NULL, flen, first_agency, a);
+		if (rc < 0)
+			return rc;
+		if (a->err)
+			return a->err;
+		if (a->n == before)
+			return 0;
+		flen = strlen(a->codes[a->n - 1]);
+		memcpy(from, a->codes[a->n - 1], flen);
+		from[flen++] = '\1';
+	}
 }
 
 /* dims: code -> id for every field seen */
@@ -385,8 +426,9 @@ static int form_report(struct cm_txn *t, const struct report_qctx *x,
 	struct dims_ctx dc = {t, 0};
 	struct scope sc = {0};
 	int slot[REPORT_IND_COUNT];
-	bool isday[REPORT_IND_COUNT];
+	bool isday[REPORT_IND_COUNT], months_ok = true;
 	size_t nslots = 0, ndims, width;
+	int fy, fm, fd;
 	int64_t *before = NULL, *range = NULL, *vals = NULL, *tot;
 	bool **masks = NULL;
 	size_t nterms = 0;
@@ -403,6 +445,12 @@ static int form_report(struct cm_txn *t, const struct report_qctx *x,
 				slot[ind] = (int)nslots++;
 			nterms++;
 		}
+	/* Month rows hold receipt days by half month: exact when the period
+	 * starts on the 1st or the 15th (every legal period does). */
+	cm_day_to_ymd(from, &fy, &fm, &fd);
+	for (size_t i = 0; i < REPORT_IND_COUNT; i++)
+		if (slot[i] >= 0 && isday[i] && fd != 1 && fd != 15)
+			months_ok = false;
 	rc = cm_txn_iter(t, REPORT_DB_DIMS, NULL, 0, max_dim, &dc);
 	if (rc < 0)
 		return rc;
@@ -411,20 +459,20 @@ static int form_report(struct cm_txn *t, const struct report_qctx *x,
 	build_scope(x, q->agency, q->include_subunits, to, &sc);
 	before = cm_xcalloc(sc.n * width, sizeof(*before));
 	range = cm_xcalloc(sc.n * width, sizeof(*range));
-	rc = cm_txn_iter(t, REPORT_DB_AGENCIES, NULL, 0, collect_agency, &ag);
-	if (rc < 0)
+	rc = list_agencies(t, &ag);
+	if (rc)
 		goto out;
-	rc = 0;
 	for (size_t i = 0; i < ag.n && rc == 0; i++) {
 		int row = row_of(x, &sc, ag.codes[i], to);
-		struct sumctx s = {.slot = slot, .isday = isday, .split = from, .ndims = ndims};
+		struct sumctx s = {.slot = slot, .isday = isday, .split = from,
+				   .split_hm = report_half_month(fy, fm, fd), .ndims = ndims};
 		if (row < 0)
 			continue;
 		s.v = before + (size_t)row * width;
 		rc = sum_before(t, ag.codes[i], from, &s);
 		if (rc == 0) {
 			s.v = range + (size_t)row * width;
-			rc = sum_days(t, ag.codes[i], from, to, &s);
+			rc = sum_days(t, ag.codes[i], from, to, months_ok, &s);
 		}
 	}
 	if (rc)
@@ -899,23 +947,41 @@ int report_query_cases(struct cm_txn *t, const struct report_qctx *x,
 }
 
 struct hist_ctx {
+	struct cm_txn *t;
 	const uint8_t *prefix;
 	size_t plen;
 	Donthu__V1__CaseHistoryReply *r;
+	int err;
 };
 
 static int hist_visit(const struct cm_val *k, const struct cm_val *v, void *arg)
 {
 	struct hist_ctx *h = arg;
 	ProtobufCBinaryData *b;
+	struct cm_val ev;
+	int rc;
 
-	if (k->size < h->plen || memcmp(k->data, h->prefix, h->plen) != 0)
+	(void)v;
+	if (k->size != h->plen + 17 || memcmp(k->data, h->prefix, h->plen) != 0)
 		return 1;
+	/* the index key ends with u8 producer, be64 seq: which log, which key */
+	{
+		const uint8_t *p = (const uint8_t *)k->data + h->plen + 8;
+		if (p[0] < RP_INTAKE || p[0] > RP_DEADLINE) {
+			h->err = CM_ECORRUPT;
+			return 1;
+		}
+		rc = cm_txn_get(h->t, REPORT_DB_EV_INTAKE + p[0] - RP_INTAKE, p + 1, 8, &ev);
+	}
+	if (rc) {
+		h->err = rc == -ENOENT ? CM_ECORRUPT : rc;
+		return 1;
+	}
 	h->r->events = cm_xrealloc(h->r->events, (h->r->n_events + 1) * sizeof(*h->r->events));
 	b = &h->r->events[h->r->n_events++];
-	b->len = v->size;
-	b->data = cm_xmalloc(v->size ? v->size : 1);
-	memcpy(b->data, v->data, v->size);
+	b->len = ev.size;
+	b->data = cm_xmalloc(ev.size ? ev.size : 1);
+	memcpy(b->data, ev.data, ev.size);
 	return 0;
 }
 
@@ -924,7 +990,7 @@ int report_query_history(struct cm_txn *t, const struct report_qctx *x, const ch
 {
 	Donthu__V1__CaseHistoryReply *r = cm_xmalloc(sizeof(*r));
 	uint8_t prefix[REPORT_CASE_MAX + 1];
-	struct hist_ctx h = {prefix, 0, r};
+	struct hist_ctx h = {t, prefix, 0, r, 0};
 	struct report_case c;
 	size_t n;
 	int rc;
@@ -949,6 +1015,8 @@ int report_query_history(struct cm_txn *t, const struct report_qctx *x, const ch
 	prefix[n] = '\0';
 	h.plen = n + 1;
 	rc = cm_txn_iter(t, REPORT_DB_HISTORY, prefix, h.plen, hist_visit, &h);
+	if (rc >= 0 && h.err)
+		rc = h.err;
 	if (rc >= 0)
 		return 0;
 fail:

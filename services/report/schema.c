@@ -6,7 +6,8 @@
 #include "common/err.h"
 
 const char *const report_dbi_names[REPORT_DB_COUNT] = {
-	"cases", "counters", "agencies", "dims", "history", "byagency", "seen", "offsets", "meta",
+	"cases",    "counters", "dims",	    "ev.intake", "ev.routing", "ev.deadline",
+	"history",  "byagency", "seen",	    "offsets",   "meta",
 };
 
 #define ROW_VERSION 1

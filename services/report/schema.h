@@ -4,9 +4,10 @@
  *   cases      case number -> encoded struct report_case (model.h)
  *   counters   "<agency>\0" 'd' be32(day+2^31)  -> counter row (one agency, one day)
  *              "<agency>\0" 'm' be32(y*12+m-1) -> counter row (one agency, one month)
- *   agencies   agency code -> "" (every agency that has counters)
  *   dims       field code -> be16 dim id (1..65534; 0 is "no field")
- *   history    "<case>\0" be64(occurred_at_ms) u8(producer) be64(seq) -> packed Envelope
+ *   ev.intake, ev.routing, ev.deadline
+ *              be64(seq) -> packed Envelope (every case event, as received; appended)
+ *   history    "<case>\0" be64(occurred_at_ms) u8(producer) be64(seq) -> "" (per-case index)
  *   byagency   "<agency>\0" be32(received day+2^31) "<case>" -> "" (case lists)
  *   seen       'c' "<case>" | 's' "<agency>\0" be32(day) u8(cat) -> "" (reception book state)
  *   offsets    producer name -> be64 last applied sequence (feed.h)
@@ -16,6 +17,9 @@
  * be16 indicator, be16 dim, be64 value; entries whose value is 0 are dropped.
  * Day rows and month rows hold the same sums at two resolutions so that any
  * period is read as a few month rows plus the days at its ends.
+ *
+ * Event copies go to an append-mostly log and the per-case index holds only
+ * keys: a rebuild then dirties few pages per event.
  */
 #ifndef REPORT_SCHEMA_H
 #define REPORT_SCHEMA_H
@@ -29,8 +33,10 @@
 enum report_dbi {
 	REPORT_DB_CASES = 0,
 	REPORT_DB_COUNTERS,
-	REPORT_DB_AGENCIES,
 	REPORT_DB_DIMS,
+	REPORT_DB_EV_INTAKE,	/* RP_INTAKE - 1 + this = the producer's log */
+	REPORT_DB_EV_ROUTING,
+	REPORT_DB_EV_DEADLINE,
 	REPORT_DB_HISTORY,
 	REPORT_DB_BYAGENCY,
 	REPORT_DB_SEEN,
@@ -56,6 +62,13 @@ int32_t report_month_of(cm_day_t day);
 /** First and last day of a month index. */
 cm_day_t report_month_first(int32_t month);
 cm_day_t report_month_last(int32_t month);
+
+/** Half-month index of a date: (y*12 + m-1)*2, plus 1 from the 15th. Month
+ * rows keep receipt days at this resolution (model.c). */
+static inline uint16_t report_half_month(int y, int m, int d)
+{
+	return (uint16_t)(((y * 12 + m - 1) * 2 + (d >= 15)) & 0xFFFF);
+}
 
 /** Counter key for (agency, level, bucket) into buf (at least
  * REPORT_CODE_MAX + 6 bytes). Returns its length. */

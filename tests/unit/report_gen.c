@@ -117,17 +117,14 @@ static void gen_case(const struct gen_params *p, struct rng *r, size_t i, struct
 	Donthu__V1__Petition pet = DONTHU__V1__PETITION__INIT;
 	Donthu__V1__PriorDecision prior = DONTHU__V1__PRIOR_DECISION__INIT;
 	const char *field = p->fields[pick(r, (unsigned)p->nfields)];
-	cm_day_t span = p->last_day - p->first_day + 1, h, d;
+	cm_day_t h, d;
 	int kind = kinds[pick(r, CM_ARRAY_LEN(kinds))];
 	uint32_t signers = chance(r, 85) ? 1 : 2 + pick(r, 12);
 	bool second = kind == KIND(COMPLAINT) && chance(r, 15);
 	unsigned o = pick(r, 100);
 	int64_t ms;
 
-	c->agency = p->agencies[pick(r, (unsigned)p->nagencies)];
 	c->kind = kind;
-	c->received = p->first_day + (cm_day_t)pick(r, (unsigned)span);
-	snprintf(c->number, sizeof(c->number), "%s-G-%07zu", c->agency, i + 1);
 
 	pet.channel = (Donthu__V1__Channel)(1 + pick(r, 7));
 	pet.received_at_ms = cm_day_start_ms(c->received) + 3600 * 1000;
@@ -494,15 +491,47 @@ routing_only:
 	}
 }
 
+static int cmp_case(const void *a, const void *b)
+{
+	const struct cinfo *x = a, *y = b;
+	int r;
+
+	if (x->received != y->received)
+		return x->received < y->received ? -1 : 1;
+	r = strcmp(x->agency, y->agency);
+	return r ? r : strcmp(x->number, y->number);
+}
+
 void gen_feeds(const struct gen_params *p, struct gen_feed feeds[3])
 {
-	struct rng r = {p->seed};
+	struct rng r = {p->seed}, rd = {p->seed ^ 0x5DEECE66DULL};
 	struct cinfo *ci = cm_xcalloc(p->cases ? p->cases : 1, sizeof(*ci));
+	unsigned *serial = cm_xcalloc(p->nagencies, sizeof(*serial));
+	cm_day_t span = p->last_day - p->first_day + 1;
 
 	memset(feeds, 0, 3 * sizeof(*feeds));
 	feeds[0].producer = "intake";
 	feeds[1].producer = "routing";
 	feeds[2].producer = "deadline";
+	/* Cases are numbered as intake numbers them: per agency, in order of
+	 * receipt ("<agency>-<year>-<serial>"), so case keys of the same period
+	 * sit together as they do in production. */
+	for (size_t i = 0; i < p->cases; i++) {
+		ci[i].agency = p->agencies[pick(&rd, (unsigned)p->nagencies)];
+		ci[i].received = p->first_day + (cm_day_t)pick(&rd, (unsigned)span);
+		snprintf(ci[i].number, sizeof(ci[i].number), "%09zu", i);
+	}
+	qsort(ci, p->cases, sizeof(*ci), cmp_case);
+	for (size_t i = 0; i < p->cases; i++) {
+		size_t a = 0;
+		int y, m, d;
+		while (p->agencies[a] != ci[i].agency)
+			a++;
+		cm_day_to_ymd(ci[i].received, &y, &m, &d);
+		snprintf(ci[i].number, sizeof(ci[i].number), "%s-%04d-%06u", ci[i].agency, y,
+			 ++serial[a]);
+	}
+	free(serial);
 	for (size_t i = 0; i < p->cases; i++)
 		gen_case(p, &r, i, ci, feeds);
 	for (int i = 0; i < 3; i++)

@@ -736,6 +736,21 @@ static void test_xld02(void **state)
 	expect_row(r, NULL, e, CM_ARRAY_LEN(e));
 	assert_int_equal(cell(r, "DN-UBND", 1), 0);
 	donthu__v1__report_reply__free_unpacked(r, NULL);
+	/* A range starting mid-month (read from day rows only): C2 was
+	 * received the day before it, C3 and C4 inside it. */
+	{
+		Donthu__V1__ReportQuery in = DONTHU__V1__REPORT_QUERY__INIT;
+		struct q q = {&in, NULL, qctx()};
+		in.form = "02/XLD";
+		in.agency = (char *)X;
+		in.from_date = "2026-01-06";
+		in.to_date = "2026-02-20";
+		assert_int_equal(cm_store_read(W.store, query_txn, &q), 0);
+		assert_int_equal(cell(q.out, X, 4), 3);
+		assert_int_equal(cell(q.out, X, 5), 1);
+		assert_int_equal(cell(q.out, X, 6), 2);
+		donthu__v1__report_reply__free_unpacked(q.out, NULL);
+	}
 	/* Next quarter: C5 carried over, C6 received. */
 	r = report("02/XLD", X, "2026-Q2", false);
 	assert_int_equal(cell(r, X, 2), 2); /* C0 and C5 */
