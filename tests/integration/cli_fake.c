@@ -8,14 +8,16 @@
  *   cli_fake FEED_EP PUB_EP REPORT_EP
  *
  * The deadline feed holds events 1..10 at start. The first fetch request
- * starts the "live" part: 300 ms later events 11..40 are appended, one every
+ * starts the "live" part: 300 ms later events 11..41 are appended, one every
  * 50 ms; escalations among them are published on the PUB socket except those
  * whose sequence is a multiple of 3 (dropped, as PUB drops for a slow or
  * absent subscriber), which a correct watcher fills from the feed.
  *
  * Event seq s belongs to case DN-STC-2026-00000k, k = ((s-1)/5)%3+1, and is
  *   s%5==1 deadline_set, 2 deadline_changed, 3 escalation WARNING at DN-STC,
- *   4 escalation OVERDUE at DN-TTR, 0 clock_stopped.
+ *   4 escalation OVERDUE at DN-TTR, 0 clock_stopped; event 41 is a delegation
+ *   escalation (HEAD, reason DELEGATION) at DN-STC, published as
+ *   flag.delegation.DN-STC as the deadline service does.
  * A blocking test tool: SIGTERM ends it.
  */
 #include <errno.h>
@@ -31,7 +33,7 @@
 #include "common/mem.h"
 
 #define BODY(x) DONTHU__V1__ENVELOPE__BODY_##x
-#define TOTAL 40
+#define TOTAL 41
 #define INITIAL 10
 
 struct blob {
@@ -77,7 +79,18 @@ static void make_event(uint64_t s, struct blob *b)
 	e.msg_id = msg_id;
 	e.case_number = cn;
 	e.occurred_at_ms = cm_day_start_ms(cm_day_from_ymd(2026, 7, 1)) + (int64_t)s * 3600000;
-	switch (s % 5) {
+	switch (s == TOTAL ? 5 : s % 5) {
+	case 5:
+		es.level = DONTHU__V1__ESCALATION_LEVEL__ESCALATION_LEVEL_HEAD;
+		es.reason = DONTHU__V1__ESCALATION_REASON__ESCALATION_REASON_DELEGATION;
+		es.case_number = cn;
+		es.agency = "DN-STC";
+		es.notify_agency = "DN-STC";
+		es.detail = "đoàn đông người";
+		es.raised_date = "2026-09-22";
+		e.body_case = BODY(ESCALATION);
+		e.escalation = &es;
+		break;
 	case 1:
 		ds.case_number = cn;
 		ds.clock_id = clock_id;
@@ -376,13 +389,16 @@ static void publish(void *pub, uint64_t s)
 	char topic[128];
 	const char *level;
 
-	if (s % 5 != 3 && s % 5 != 4)
+	if (s % 5 != 3 && s % 5 != 4 && s != TOTAL)
 		return;
 	if (s % 3 == 0)
 		return; /* dropped: the watcher must fill it from the feed */
 	cm_require(cm_env_unpack(feed[s].buf, feed[s].len, &e) == 0);
 	level = s % 5 == 3 ? "warning" : "overdue";
-	snprintf(topic, sizeof(topic), "esc.%s.%s", level, e->escalation->agency);
+	if (s == TOTAL)
+		snprintf(topic, sizeof(topic), "flag.delegation.%s", e->escalation->agency);
+	else
+		snprintf(topic, sizeof(topic), "esc.%s.%s", level, e->escalation->agency);
 	zmq_send(pub, topic, strlen(topic), ZMQ_SNDMORE);
 	zmq_send(pub, feed[s].buf, feed[s].len, 0);
 	cm_env_free(&e);

@@ -216,11 +216,16 @@ got=$(awk '{print $NF}' "$OUT" | tr '\n' ' ')
 [ "$(cat "$T/w.state")" = 39 ] || fail "state file holds 39, not $(cat "$T/w.state")"
 run 0 "watch resumes from the state file: nothing new" "${FCLI[@]}" watch --state "$T/w.state" --timeout 2 --poll 1
 [ ! -s "$OUT" ] || fail "resumed watch printed something"
-[ "$(cat "$T/w.state")" = 40 ] || fail "state file holds 40"
+[ "$(cat "$T/w.state")" = 41 ] || fail "state file holds 41"
 run 0 "watch --from-seq 1 --agency DN-STC --json" "${FCLI[@]}" watch --no-state --from-seq 1 --agency DN-STC --count 8 --json --timeout 10
 [ "$(grep -c '"topic":"esc.warning.DN-STC"' "$OUT")" -eq 8 ] || fail "8 warnings for DN-STC"
 run 0 "watch --level overdue --from-seq 30" "${FCLI[@]}" watch --no-state --from-seq 30 --level overdue --count 2 --timeout 10
 [ "$(awk '{print $NF}' "$OUT" | tr '\n' ' ')" = "#34 #39 " ] || fail "overdue from 30"
+run 0 "watch --flags: the delegation, from the feed" "${FCLI[@]}" watch --no-state --from-seq 1 --level chairman --flags --count 1 --timeout 10
+has "$OUT" "DELEGATION" "the delegation flag"
+[ "$(awk '{print $NF}' "$OUT")" = "#41" ] || fail "delegation is #41"
+run 0 "watch --flags --agency DN-TTR: not that agency's" "${FCLI[@]}" watch --no-state --from-seq 1 --level chairman --agency DN-TTR --flags --timeout 1
+[ ! -s "$OUT" ] || fail "a DN-STC flag shown for DN-TTR"
 run 0 "watch with nothing to show until --timeout" "${FCLI[@]}" watch --no-state --from-seq 1 --level chairman --timeout 1
 run 1 "watch --count not reached before --timeout" "${FCLI[@]}" watch --no-state --from-seq 1 --level chairman --count 1 --timeout 1
 run 2 "watch --level bogus" "${FCLI[@]}" watch --level bogus

@@ -223,8 +223,9 @@ void cli_print_json(FILE *out, const ProtobufCMessage *m);
 void cli_print_json_value(FILE *out, json_t *v);
 
 /** The event's topic as the deadline PUB socket would send it
- * ("esc.warning.DN-STC", "flag.delegation.DN-UBND"), or NULL when the event
- * is not published there. Returns buf or NULL. */
+ * ("esc.warning.DN-STC"; a delegation escalation "flag.delegation.DN-UBND";
+ * "-" for no agency), or NULL when the event is not published there.
+ * Returns buf or NULL. */
 const char *cli_event_topic(const cm_env *ev, char *buf, size_t size);
 
 /** One line describing an event: time, producer, sequence, type, facts.

@@ -449,11 +449,20 @@ const char *cli_event_topic(const cm_env *ev, char *buf, size_t size)
 	char name[64];
 
 	if (ev->body_case == DONTHU__V1__ENVELOPE__BODY_ESCALATION && ev->escalation) {
+		const Donthu__V1__Escalation *e = ev->escalation;
+		const char *agency = *e->agency ? e->agency : "-";
+
+		/* As the deadline service publishes them (deadline_topic): a
+		 * delegation (đoàn đông người) goes out as a flag. */
+		if (e->reason == DONTHU__V1__ESCALATION_REASON__ESCALATION_REASON_DELEGATION) {
+			snprintf(buf, size, "flag.delegation.%s", agency);
+			return buf;
+		}
 		snprintf(name, sizeof(name), "%s",
-			 cli_enum_short(&donthu__v1__escalation_level__descriptor,
-					(int)ev->escalation->level, name));
+			 cli_enum_short(&donthu__v1__escalation_level__descriptor, (int)e->level,
+					name));
 		lower(name);
-		snprintf(buf, size, "esc.%s.%s", name, ev->escalation->agency);
+		snprintf(buf, size, "esc.%s.%s", name, agency);
 		return buf;
 	}
 	if (ev->body_case == DONTHU__V1__ENVELOPE__BODY_FLAGGED && ev->flagged) {
