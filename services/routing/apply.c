@@ -23,7 +23,10 @@ static bool empty(const char *s)
 
 static void copy_id(char *dst, const char *src)
 {
-	snprintf(dst, ROUTING_ID_MAX + 1, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, ROUTING_ID_MAX) : 0;
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* ----------------------------------------------------------- emitting --- */

@@ -62,6 +62,7 @@ void routing_dedup_cfg_clear(struct routing_dedup_cfg *c)
 	}
 	free(c->phrases);
 	free(c->canonical);
+	free(c->fold);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -115,6 +116,7 @@ int routing_dedup_cfg_add_group(struct routing_dedup_cfg *c, const char *const *
 				 c->ngroups);
 			return CM_EINVALID;
 		}
+		ph.first = word_hash(ph.words[0], strlen(ph.words[0]));
 		c->phrases = cm_xrealloc(c->phrases, (c->nphrases + 1) * sizeof(*c->phrases));
 		c->phrases[c->nphrases++] = ph;
 	}
@@ -126,20 +128,157 @@ int routing_dedup_cfg_add_group(struct routing_dedup_cfg *c, const char *const *
 static int cmp_phrase(const void *a, const void *b)
 {
 	const struct routing_phrase *x = a, *y = b;
-	uint64_t hx = word_hash(x->words[0], strlen(x->words[0]));
-	uint64_t hy = word_hash(y->words[0], strlen(y->words[0]));
 
-	if (hx != hy)
-		return hx < hy ? -1 : 1;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
 	/* Longest first, so "uy ban nhan dan" wins over "uy ban". */
 	if (x->nwords != y->nwords)
 		return x->nwords > y->nwords ? -1 : 1;
 	return x->group < y->group ? -1 : x->group > y->group;
 }
 
+/* ------------------------------------------------------------- fold --- */
+
+static int fold_index(uint32_t cp)
+{
+	if (cp < 0x250)
+		return (int)cp;
+	if (cp >= 0x300 && cp < 0x370)
+		return 0x250 + (int)(cp - 0x300);
+	if (cp >= 0x1e00 && cp < 0x1f00)
+		return 0x2c0 + (int)(cp - 0x1e00);
+	return -1;
+}
+
+static size_t put_utf8(char *b, uint32_t cp)
+{
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	b[0] = (char)(0xe0 | (cp >> 12));
+	b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	b[2] = (char)(0x80 | (cp & 0x3f));
+	return 3;
+}
+
+/* Ask cm_text_fold what it does to cp between two letters: "a b" means a
+ * separator, "ab" a dropped character (a mark, a default-ignorable), and
+ * anything else the text it becomes. The letters cannot combine with
+ * anything in these ranges once marks are stripped, so the answer holds in
+ * every context; whatever does not fit stays unlearnt and falls back. */
+static void learn(struct routing_fold_entry *e, uint32_t cp)
+{
+	char probe[8], *f = NULL;
+	size_t n = 0, len;
+
+	memset(e, 0, sizeof(*e));
+	if (cp == 0)
+		return;
+	probe[n++] = 'a';
+	n += put_utf8(probe + n, cp);
+	probe[n++] = 'b';
+	probe[n] = '\0';
+	if (cm_text_fold(probe, &f) != 0)
+		return;
+	len = strlen(f);
+	if (strcmp(f, "a b") == 0) {
+		e->kind = 1;
+	} else if (strcmp(f, "ab") == 0) {
+		e->kind = 2;
+	} else if (len >= 3 && len - 2 < sizeof(e->s) && f[0] == 'a' && f[len - 1] == 'b' &&
+		   !memchr(f + 1, ' ', len - 2)) {
+		e->kind = 3;
+		e->len = (uint8_t)(len - 2);
+		memcpy(e->s, f + 1, len - 2);
+	}
+	free(f);
+}
+
+static void learn_all(struct routing_dedup_cfg *c)
+{
+	static const uint32_t ranges[][2] = {{0, 0x250}, {0x300, 0x370}, {0x1e00, 0x1f00}};
+
+	c->fold = cm_xcalloc(ROUTING_FOLD_SPAN, sizeof(*c->fold));
+	for (size_t r = 0; r < CM_ARRAY_LEN(ranges); r++)
+		for (uint32_t cp = ranges[r][0]; cp < ranges[r][1]; cp++)
+			learn(&c->fold[fold_index(cp)], cp);
+}
+
+/* Decode one code point of well-formed UTF-8 up to U+FFFF; 0 when the bytes
+ * are anything else (the slow path then decides, errors included). */
+static size_t get_utf8(const unsigned char *p, uint32_t *cp)
+{
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] < 0xe0 && (p[1] & 0xc0) == 0x80) {
+		*cp = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+		return 2;
+	}
+	if (p[0] >= 0xe1 && p[0] < 0xf0 && p[0] != 0xed && (p[1] & 0xc0) == 0x80 &&
+	    (p[2] & 0xc0) == 0x80) {
+		*cp = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) |
+		      (p[2] & 0x3f);
+		return 3;
+	}
+	return 0;
+}
+
+int routing_fold(const struct routing_dedup_cfg *c, const char *s, char **out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t cap = strlen(s) * 2 + 16, o = 0;
+	char *res;
+	bool pending = false;
+
+	if (!c->fold)
+		return cm_text_fold(s, out);
+	res = cm_xmalloc(cap);
+	while (*p) {
+		uint32_t cp;
+		size_t n = get_utf8(p, &cp);
+		int i = n ? fold_index(cp) : -1;
+		const struct routing_fold_entry *e = i >= 0 ? &c->fold[i] : NULL;
+
+		if (!e || e->kind == 0) {
+			free(res);
+			return cm_text_fold(s, out);
+		}
+		p += n;
+		if (e->kind == 1) {
+			pending = o != 0;
+			continue;
+		}
+		if (e->kind == 2)
+			continue;
+		if (o + e->len + 2 > cap) {
+			cap = cap * 2 + e->len;
+			res = cm_xrealloc(res, cap);
+		}
+		if (pending)
+			res[o++] = ' ';
+		pending = false;
+		memcpy(res + o, e->s, e->len);
+		o += e->len;
+	}
+	res[o] = '\0';
+	*out = res;
+	return 0;
+}
+
 void routing_dedup_cfg_finish(struct routing_dedup_cfg *c)
 {
 	size_t *pos;
+
+	if (!c->fold)
+		learn_all(c);
 
 	if (c->nstop)
 		qsort(c->stop, c->nstop, sizeof(*c->stop), cmp_u64);
@@ -174,18 +313,58 @@ struct word {
 	uint64_t h;
 };
 
-struct feats {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static void feat_add(struct feats *f, uint64_t h)
+/* LSD radix sort of n 32-bit values (tmp holds n): qsort's indirect
+ * comparisons cost more than the rest of sketching together. */
+static void sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
 {
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 256;
-		f->v = cm_xrealloc(f->v, f->cap * sizeof(*f->v));
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = {0};
+
+		for (size_t i = 0; i < n; i++)
+			count[((v[i] >> shift) & 0xff) + 1]++;
+		for (size_t b = 1; b < 257; b++)
+			count[b] += count[b - 1];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(v[i] >> shift) & 0xff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
 	}
-	f->v[f->n++] = (uint32_t)(h >> 32);
+}
+
+/* The ROUTING_SKETCH_K smallest distinct values of v[0..n), ascending. The
+ * hashes are uniform, so the answer almost always lies below a threshold
+ * that lets about 3K of the n values through: sort only those, and sort
+ * everything only when they turn out too few (duplicates). */
+static void bottom_k(uint32_t *v, size_t n, struct routing_sketch *out)
+{
+	uint32_t small[8 * ROUTING_SKETCH_K], tmp[8 * ROUTING_SKETCH_K];
+	uint32_t *pick = v, *scratch;
+	size_t m = n;
+
+	out->n = 0;
+	if (n > 4 * ROUTING_SKETCH_K) {
+		uint64_t t = ((uint64_t)3 * ROUTING_SKETCH_K << 32) / n;
+		size_t k = 0;
+
+		for (size_t i = 0; i < n && k < CM_ARRAY_LEN(small); i++)
+			if (v[i] < t)
+				small[k++] = v[i];
+		pick = small;
+		m = k;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		scratch = m <= CM_ARRAY_LEN(tmp) ? tmp : cm_xmalloc(m * sizeof(*scratch));
+		sort_u32(pick, scratch, m);
+		if (scratch != tmp)
+			free(scratch);
+		out->n = 0;
+		for (size_t i = 0; i < m && out->n < ROUTING_SKETCH_K; i++)
+			if (out->n == 0 || out->h[out->n - 1] != pick[i])
+				out->h[out->n++] = pick[i];
+		if (pick == v || out->n == ROUTING_SKETCH_K)
+			return;
+		pick = v;
+		m = n;
+	}
 }
 
 static bool is_stop(const struct routing_dedup_cfg *c, uint64_t h)
@@ -212,8 +391,7 @@ static const struct routing_phrase *match_phrase(const struct routing_dedup_cfg 
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		const char *f = c->phrases[mid].words[0];
-		if (word_hash(f, strlen(f)) < w[i].h)
+		if (c->phrases[mid].first < w[i].h)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -222,7 +400,7 @@ static const struct routing_phrase *match_phrase(const struct routing_dedup_cfg 
 		const struct routing_phrase *p = &c->phrases[lo];
 		size_t k;
 
-		if (word_hash(p->words[0], strlen(p->words[0])) != w[i].h)
+		if (p->first != w[i].h)
 			break;
 		if (i + p->nwords > n)
 			continue;
@@ -236,29 +414,27 @@ static const struct routing_phrase *match_phrase(const struct routing_dedup_cfg 
 	return NULL;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int routing_sketch_text(const struct routing_dedup_cfg *c, const char *summary, const char *text,
 			struct routing_sketch *out)
 {
 	char *joined, *folded = NULL;
 	struct word *raw, *w;
-	struct feats f = {0};
-	size_t nraw = 0, nw = 0;
+	uint32_t *f;
+	size_t nraw = 0, nw = 0, nf = 0, cap;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	joined = cm_xasprintf("%s %s", summary ? summary : "", text ? text : "");
-	rc = cm_text_fold(joined, &folded);
+	rc = routing_fold(c, joined, &folded);
 	free(joined);
 	if (rc)
 		return rc;
-	raw = cm_xmalloc(MAX_WORDS * sizeof(*raw));
-	for (char *p = folded; *p && nraw < MAX_WORDS;) {
+	/* Words are separated by one space: at most half the bytes. */
+	cap = strlen(folded) / 2 + 1;
+	if (cap > MAX_WORDS)
+		cap = MAX_WORDS;
+	raw = cm_xmalloc(cap * sizeof(*raw));
+	for (char *p = folded; *p && nraw < cap;) {
 		char *e = strchr(p, ' ');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
 
@@ -292,6 +468,10 @@ int routing_sketch_text(const struct routing_dedup_cfg *c, const char *summary, 
 			w[nw++] = raw[i];
 		i++;
 	}
+	for (size_t i = 0; i < nw; i++)
+		nf += w[i].len + 2;
+	f = cm_xmalloc((nf + 1) * sizeof(*f));
+	nf = 0;
 	for (size_t i = 0; i < nw; i++) {
 		char buf[256];
 		size_t len = w[i].len < sizeof(buf) - 2 ? w[i].len : sizeof(buf) - 2;
@@ -302,21 +482,20 @@ int routing_sketch_text(const struct routing_dedup_cfg *c, const char *summary, 
 		memcpy(buf + 1, w[i].s, len);
 		buf[len + 1] = '$';
 		if (len + 2 < 3) {
-			feat_add(&f, mix64(fnv(FNV_SEED ^ 'T', buf, len + 2)));
+			f[nf++] = (uint32_t)(mix64(fnv(FNV_SEED ^ 'T', buf, len + 2)) >> 32);
 		} else {
 			for (size_t k = 0; k + 3 <= len + 2; k++)
-				feat_add(&f, mix64(fnv(FNV_SEED ^ 'T', buf + k, 3)));
+				f[nf++] = (uint32_t)(mix64(fnv(FNV_SEED ^ 'T', buf + k, 3)) >> 32);
 		}
+		/* Pairs of neighbouring words tell two matters about the same
+		 * body apart. */
 		if (i + 1 < nw)
-			feat_add(&f, mix64(w[i].h ^ (w[i + 1].h * 0x9e3779b97f4a7c15ULL) ^ 'B'));
+			f[nf++] = (uint32_t)(mix64(w[i].h ^ (w[i + 1].h * 0x9e3779b97f4a7c15ULL) ^
+						   'B') >>
+					     32);
 	}
-	if (f.n) {
-		qsort(f.v, f.n, sizeof(*f.v), cmp_u32);
-		for (size_t i = 0; i < f.n && out->n < ROUTING_SKETCH_K; i++)
-			if (out->n == 0 || out->h[out->n - 1] != f.v[i])
-				out->h[out->n++] = f.v[i];
-	}
-	free(f.v);
+	bottom_k(f, nf, out);
+	free(f);
 	free(w);
 	free(raw);
 	free(folded);

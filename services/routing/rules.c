@@ -201,7 +201,7 @@ static int lookup(struct pctx *c, const struct name_val *t, const char *what, co
 static int bitset(struct pctx *c, const struct name_val *t, const char *what, const json_t *v,
 		  uint32_t *out)
 {
-	int val, rc;
+	int val = 0, rc;
 
 	*out = 0;
 	if (json_is_string(v)) {
@@ -308,7 +308,7 @@ static int parse_rule(struct pctx *c, enum routing_stage st, const json_t *o,
 {
 	const char *key;
 	json_t *v;
-	int val, rc;
+	int val = 0, rc;
 
 	r->stage = st;
 	if (!json_is_object(o))
@@ -526,7 +526,7 @@ static int parse_doc(struct pctx *c, const json_t *root, struct routing_rules *r
 	if (!json_is_array(v))
 		return fail(c, "must be an array of agency levels");
 	for (size_t i = 0; i < json_array_size(v); i++) {
-		int lvl;
+		int lvl = 0;
 		if ((rc = lookup(c, levels, "level", json_array_get(v, i), &lvl)))
 			return rc;
 		r->on_behalf_levels |= 1u << lvl;

@@ -215,20 +215,13 @@ int routing_open_del(struct cm_txn *t, const char *agency, const char *case_numb
 
 int routing_next_serial(struct cm_txn *t, uint64_t *serial)
 {
-	unsigned char val[8];
-	struct cm_val v;
-	int rc = cm_txn_get(t, ROUTING_DB_META, "serial", 6, &v);
+	uint64_t n = 0;
+	/* Serials are never deleted: the next one is the count plus one, read
+	 * from the B-tree's header instead of a counter rewritten per case. */
+	int rc = cm_txn_count(t, ROUTING_DB_SERIALS, &n);
 
-	*serial = 1;
-	if (rc == 0) {
-		if (v.size != 8)
-			return CM_ECORRUPT;
-		*serial = cm_be64_get(v.data) + 1;
-	} else if (rc != -ENOENT) {
-		return rc;
-	}
-	cm_be64_put(val, *serial);
-	return cm_txn_put(t, ROUTING_DB_META, "serial", 6, val, 8, 0);
+	*serial = n + 1;
+	return rc;
 }
 
 int routing_schema_init(struct cm_txn *t, void *arg)

@@ -8,7 +8,7 @@
  *   groups   root case number -> struct routing_group (one matter, many petitions)
  *   open     agency "\0" case number -> "" (open cases by holding agency, for re-homing)
  *   dedup    be64 person key | be32 feature | be64 serial -> "" (dedup.h)
- *   meta     "layout" -> be32 layout version; "serial" -> be64 last case serial
+ *   meta     "layout" -> be32 layout version
  */
 #ifndef ROUTING_SCHEMA_H
 #define ROUTING_SCHEMA_H
@@ -85,7 +85,8 @@ int routing_group_put(struct cm_txn *t, const char *root, const struct routing_g
 /** Add or remove (agency, case) in the open index. */
 int routing_open_put(struct cm_txn *t, const char *agency, const char *case_number);
 int routing_open_del(struct cm_txn *t, const char *agency, const char *case_number);
-/** Take the next case serial (gap-free, from 1). */
+/** The next case serial (gap-free, from 1): taken when the caller puts it
+ * into serials in the same transaction. */
 int routing_next_serial(struct cm_txn *t, uint64_t *serial);
 
 /** Check or write the layout version. Errors: CM_EVERSION. */

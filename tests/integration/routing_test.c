@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -537,11 +538,117 @@ static void test_sigkill_exactly_once(void **state)
 	free(o.outcome);
 }
 
+/* ------------------------------------------------------------- CURVE --- */
+
+static void write_key(const char *dir, const char *name, const char *text)
+{
+	cm_test_write_file(dir, name, text);
+}
+
+/* As deployed (deploy/routing.conf): routing is a CURVE client of intake's
+ * feed and a CURVE server of its own; a client without an allowed key gets
+ * nothing. */
+static void test_curve(void **state)
+{
+	char in_pub[41], in_sec[41], rt_pub[41], rt_sec[41], cl_pub[41], cl_sec[41];
+	char *dir = cm_xasprintf("%s/curve", tmp), *allow;
+	char sub[300], ifeed[300], iadm[300], rfeed[300], radm[300];
+	char *ie[14], *re[16];
+	struct svc in2 = {.bin = DONTHU_INTAKE_BIN}, rt2 = {.bin = DONTHU_ROUTING_BIN};
+	struct pet b;
+	cm_env req, *rep = NULL;
+	Donthu__V1__FetchRequest f = DONTHU__V1__FETCH_REQUEST__INIT;
+	bool routed = false;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	zmq_curve_keypair(in_pub, in_sec);
+	zmq_curve_keypair(rt_pub, rt_sec);
+	zmq_curve_keypair(cl_pub, cl_sec);
+	write_key(dir, "intake.secret", in_sec);
+	write_key(dir, "intake.public", in_pub);
+	write_key(dir, "routing.secret", rt_sec);
+	allow = cm_xasprintf("%s\n%s\n", rt_pub, cl_pub);
+	write_key(dir, "allow", allow);
+	free(allow);
+	snprintf(sub, sizeof(sub), "ipc://%s/submit.sock", dir);
+	snprintf(ifeed, sizeof(ifeed), "ipc://%s/ifeed.sock", dir);
+	snprintf(iadm, sizeof(iadm), "ipc://%s/iadmin.sock", dir);
+	snprintf(rfeed, sizeof(rfeed), "ipc://%s/rfeed.sock", dir);
+	snprintf(radm, sizeof(radm), "ipc://%s/radmin.sock", dir);
+	ie[0] = cm_xasprintf("DONTHU_INTAKE_DATA_DIR=%s/intake", dir);
+	ie[1] = cm_xasprintf("DONTHU_INTAKE_LISTEN=%s", sub);
+	ie[2] = cm_xasprintf("DONTHU_INTAKE_FEED_LISTEN=%s", ifeed);
+	ie[3] = cm_xasprintf("DONTHU_INTAKE_ADMIN_LISTEN=%s", iadm);
+	ie[4] = cm_xasprintf("DONTHU_INTAKE_HTTP_PORT=0");
+	ie[5] = cm_xasprintf("DONTHU_INTAKE_REGISTER_DIR=%s", DONTHU_DATA_DIR "/register");
+	ie[6] = cm_xasprintf("DONTHU_INTAKE_IDENTITY_KEYS_DIR=%s/keys", tmp);
+	ie[7] = cm_xasprintf("DONTHU_INTAKE_CURVE_SECRET_FILE=%s/intake.secret", dir);
+	ie[8] = cm_xasprintf("DONTHU_INTAKE_CURVE_ALLOW_FILE=%s/allow", dir);
+	ie[9] = cm_xasprintf("DONTHU_INTAKE_CLOCK=simulated");
+	ie[10] = cm_xasprintf("DONTHU_INTAKE_CLOCK_START=2026-03-20T09:00:00+07:00");
+	ie[11] = cm_xasprintf("DONTHU_LOG=warn");
+	ie[12] = NULL;
+	re[0] = cm_xasprintf("DONTHU_ROUTING_DATA_DIR=%s/routing", dir);
+	re[1] = cm_xasprintf("DONTHU_ROUTING_FEED_LISTEN=%s", rfeed);
+	re[2] = cm_xasprintf("DONTHU_ROUTING_ADMIN_LISTEN=%s", radm);
+	re[3] = cm_xasprintf("DONTHU_ROUTING_INTAKE_FEED=%s", ifeed);
+	re[4] = cm_xasprintf("DONTHU_ROUTING_HTTP_PORT=0");
+	re[5] = cm_xasprintf("DONTHU_ROUTING_REGISTER_DIR=%s", DONTHU_DATA_DIR "/register");
+	re[6] = cm_xasprintf("DONTHU_ROUTING_RULES_FILE=%s", DONTHU_DATA_DIR "/routing/rules.json");
+	re[7] = cm_xasprintf("DONTHU_ROUTING_CURVE_SECRET_FILE=%s/routing.secret", dir);
+	re[8] = cm_xasprintf("DONTHU_ROUTING_CURVE_ALLOW_FILE=%s/allow", dir);
+	re[9] = cm_xasprintf("DONTHU_ROUTING_INTAKE_CURVE_PUBLIC_FILE=%s/intake.public", dir);
+	re[10] = cm_xasprintf("DONTHU_ROUTING_FETCH_WAIT_MS=200");
+	re[11] = cm_xasprintf("DONTHU_LOG=warn");
+	re[12] = NULL;
+	in2.env = ie;
+	rt2.env = re;
+	snprintf(in2.log, sizeof(in2.log), "%s/intake.log", dir);
+	snprintf(rt2.log, sizeof(rt2.log), "%s/routing.log", dir);
+	assert_int_equal(svc_start(&in2, iadm), 0);
+	assert_int_equal(svc_start(&rt2, radm), 0);
+
+	make(&b, 1, "curve-1", 0, "UBND-20242", 1, "Khiếu nại giá bồi thường", land);
+	as_complaint(&b, "UBND-20242");
+	wrap(&req, &b.q);
+	assert_int_equal(svc_call_curve(zctx, sub, in_pub, cl_pub, cl_sec, &req, 5000, &rep), 0);
+	assert_int_equal(rep->submit_reply->status, SUBMIT(ACCEPTED));
+	cm_env_free(&rep);
+	donthu__v1__envelope__init(&req);
+	f.from_seq = 1;
+	f.max_events = 100;
+	req.schema_version = 1;
+	req.body_case = BODY(FETCH);
+	req.fetch = &f;
+	for (int i = 0; i < 100 && !routed; i++) {
+		assert_int_equal(svc_call_curve(zctx, rfeed, rt_pub, cl_pub, cl_sec, &req, 3000, &rep),
+				 0);
+		assert_non_null(rep->fetch_reply);
+		routed = rep->fetch_reply->n_events >= 2; /* Classified, Assigned */
+		cm_env_free(&rep);
+		if (!routed)
+			usleep(100000);
+	}
+	assert_true(routed);
+	/* Without an allowed key: no answer at all. */
+	assert_true(svc_call(zctx, rfeed, &req, 500, &rep) != 0);
+	assert_true(svc_call_curve(zctx, rfeed, rt_pub, in_pub, in_sec, &req, 500, &rep) != 0);
+	assert_int_equal(svc_stop(&rt2), 0);
+	assert_int_equal(svc_stop(&in2), 0);
+	for (int i = 0; ie[i]; i++)
+		free(ie[i]);
+	for (int i = 0; re[i]; i++)
+		free(re[i]);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_sigkill_exactly_once),
+		cmocka_unit_test(test_curve),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

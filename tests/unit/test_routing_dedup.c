@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/store.h"
+#include "common/text.h"
 #include "dedup.h"
 #include "routing_corpus.h"
 #include "rules.h"
@@ -98,6 +99,89 @@ static void test_respondent_key(void **state)
 		    routing_person_key((const uint8_t *)"p2", 2, "x"));
 	assert_true(routing_person_key((const uint8_t *)"p1", 2, "x") !=
 		    routing_person_key((const uint8_t *)"p1", 2, "y"));
+}
+
+/* The fold table learnt from cm_text_fold gives cm_text_fold's answer on
+ * every string: the corpus, then random strings over the table's ranges
+ * mixed with characters outside them. */
+static size_t utf8(char *b, uint32_t cp)
+{
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	b[0] = (char)(0xf0 | (cp >> 18));
+	b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	b[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static void same_fold(const char *s)
+{
+	char *a = NULL, *b = NULL;
+	int ra = routing_fold(&rules->dedup, s, &a), rb = cm_text_fold(s, &b);
+
+	assert_int_equal(ra, rb);
+	if (ra == 0) {
+		if (strcmp(a, b) != 0)
+			fail_msg("fold differs on \"%s\": \"%s\" vs cm_text_fold \"%s\"", s, a, b);
+		free(a);
+		free(b);
+	}
+}
+
+static void test_fold_is_cm_text_fold(void **state)
+{
+	static const uint32_t outside[] = {0x2013, 0x00a0, 0xfb01, 0xac00, 0x0410, 0x1f600,
+					   0x200b, 0x3000, 0x2460, 0x0385};
+	struct corpus co;
+	uint64_t r = 42;
+	char buf[400];
+
+	(void)state;
+	assert_non_null(rules->dedup.fold);
+	corpus_build(&co, 60, 7);
+	for (size_t i = 0; i < co.n; i++) {
+		same_fold(co.docs[i].summary);
+		same_fold(co.docs[i].text);
+	}
+	corpus_free(&co);
+	for (int i = 0; i < 200000; i++) {
+		size_t o = 0, len = 1 + (size_t)(r % 40);
+
+		for (size_t k = 0; k < len; k++) {
+			uint32_t cp;
+			r ^= r << 13;
+			r ^= r >> 7;
+			r ^= r << 17;
+			switch (r % 8) {
+			case 0: cp = 0x300 + (uint32_t)(r >> 8) % 0x70; break;
+			case 1: cp = 0x1e00 + (uint32_t)(r >> 8) % 0x100; break;
+			case 2: cp = outside[(r >> 8) % CM_ARRAY_LEN(outside)]; break;
+			case 3: cp = ' '; break;
+			default: cp = 1 + (uint32_t)(r >> 8) % 0x24f; break;
+			}
+			o += utf8(buf + o, cp);
+		}
+		buf[o] = '\0';
+		same_fold(buf);
+	}
+	/* Not UTF-8: the same error. */
+	same_fold("ab\xc3");
+	same_fold("\xed\xa0\x80");
+	same_fold("\xe0\x80\x80");
 }
 
 /* ------------------------------------------------ corpus, through LMDB --- */
@@ -295,6 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sketch_basics),
 		cmocka_unit_test(test_respondent_key),
+		cmocka_unit_test(test_fold_is_cm_text_fold),
 		cmocka_unit_test(test_corpus_precision_recall),
 		cmocka_unit_test(test_index_reads_one_person),
 	};
