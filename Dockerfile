@@ -22,12 +22,10 @@ RUN apt-get update -qq \
       libmicrohttpd-dev libjansson-dev libutf8proc-dev libxlsxwriter-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY CMakeLists.txt ./
-COPY proto proto
-COPY libcommon libcommon
-COPY services services
-COPY tools tools
-COPY bench bench
+# The whole source tree (.dockerignore keeps build trees, keys and run
+# folders out): CMake configures every directory, benchmarks and tests
+# included, even when only the binaries are built.
+COPY . .
 # Release build of the service binaries and the CLI only (no tests, no
 # benchmarks): whatever services/<svc>/main.c and tools/donthu exist.
 RUN set -e; targets=""; \
@@ -53,14 +51,17 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 # A fixed uid/gid so keys on the host can be made readable to it
 # (chgrp -R 10001 keys; chmod -R g+rX keys: docs/OPERATIONS.md).
-# Each store directory exists in the image owned by that user, so a named
-# volume mounted there starts with the right owner and mode.
+# Each store directory, the admin socket directories and the backup
+# directory exist in the image owned by that user, so a named volume mounted
+# there starts with the right owner and mode.
 RUN groupadd --system --gid 10001 donthu \
  && useradd --system --uid 10001 --gid donthu --no-create-home \
       --home-dir /var/lib/donthu --shell /usr/sbin/nologin donthu \
  && install -d -o donthu -g donthu -m 0700 /var/lib/donthu \
       /var/lib/donthu/intake /var/lib/donthu/routing \
       /var/lib/donthu/deadline /var/lib/donthu/report /var/backups/donthu \
+      /run/donthu-admin /run/donthu-admin/intake /run/donthu-admin/routing \
+      /run/donthu-admin/deadline /run/donthu-admin/report \
  && install -d -m 0755 /etc/donthu /usr/share/donthu
 COPY --from=build /out/ /usr/local/bin/
 COPY data/ /usr/share/donthu/data/

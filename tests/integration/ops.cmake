@@ -25,3 +25,9 @@ add_test(NAME donthuctl_test
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/donthuctl_test.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(donthuctl_test PROPERTIES LABELS integration TIMEOUT 300
   SKIP_RETURN_CODE 77)
+
+# Keys read by services/*/main.c == keys documented in docs/OPERATIONS.md §4,
+# and deploy/*.conf and donthuctl's files set only keys the services read.
+add_test(NAME config_keys_test
+  COMMAND ${CM_SYS_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/config_keys_test.py)
+set_tests_properties(config_keys_test PROPERTIES LABELS integration TIMEOUT 120)
