@@ -346,18 +346,27 @@ static int emit_classified(struct routing_engine *e, struct cm_txn *t, const cha
 	return emit(e, t, case_number, at, &ev);
 }
 
+/* A copy of the same content at another body is not a repeat, nor is the
+ * matter arriving where it was transferred. A copy carries
+ * sent_to_several_bodies only when this body does not process it (Luật TC
+ * Điều 24 k3), which the deadline service reads as "stop its clocks"; a copy
+ * that reached the competent body is simply linked. */
 static int emit_link(struct routing_engine *e, struct cm_txn *t, const char *case_number,
-		     int64_t at, const char *root, double sim, bool several)
+		     int64_t at, const char *root, double sim, bool several, bool arrival,
+		     bool not_processed)
 {
 	cm_env ev = DONTHU__V1__ENVELOPE__INIT;
 	Donthu__V1__DuplicateLinked m = DONTHU__V1__DUPLICATE_LINKED__INIT;
+	enum routing_action rule = arrival	? RA_LINK_TRANSFERRED
+				   : several	? RA_LINK_SEVERAL_BODIES
+						: RA_LINK_REPEAT;
 
 	m.case_number = (char *)case_number;
 	m.original_case = (char *)root;
 	m.similarity = sim;
-	m.repeat = !several;
-	m.sent_to_several_bodies = several;
-	m.rule_id = e->rules->action[several ? RA_LINK_SEVERAL_BODIES : RA_LINK_REPEAT]->id;
+	m.repeat = !several && !arrival;
+	m.sent_to_several_bodies = several && not_processed;
+	m.rule_id = e->rules->action[rule]->id;
 	ev.body_case = BODY(DUPLICATE_LINKED);
 	ev.duplicate_linked = &m;
 	e->pending.duplicates++;
@@ -389,7 +398,7 @@ static int apply_petition(struct routing_engine *e, struct cm_txn *t, const cm_e
 	const char *copies[1];
 	char *rkey = NULL;
 	int64_t at;
-	bool several = false;
+	bool several = false, arrival = false;
 	int rc;
 
 	if (!p || empty(num) || strlen(num) > ROUTING_ID_MAX || empty(p->receiving_agency)) {
@@ -440,13 +449,15 @@ static int apply_petition(struct routing_engine *e, struct cm_txn *t, const cm_e
 		if (rc)
 			return rc == -ENOENT ? CM_ECORRUPT : rc;
 		copy_id(c.root, m.c.root);
-		/* A copy of the same content at another body within the window,
-		 * unless it got here because that matter was transferred here. */
-		several = strcmp(m.c.receiving, p->receiving_agency) != 0 &&
-			  c.received_day - m.c.received_day <= (cm_day_t)R->several_bodies_window_days &&
-			  p->channel != DONTHU__V1__CHANNEL__CHANNEL_FORWARDED &&
-			  !in_tos(&g, p->receiving_agency);
+		/* The matter arriving where it was guided or forwarded is neither
+		 * a repeat nor a copy; otherwise a copy of the same content at
+		 * another body within the window was sent to several bodies. */
+		arrival = p->channel == DONTHU__V1__CHANNEL__CHANNEL_FORWARDED ||
+			  in_tos(&g, p->receiving_agency);
+		several = !arrival && strcmp(m.c.receiving, p->receiving_agency) != 0 &&
+			  c.received_day - m.c.received_day <= (cm_day_t)R->several_bodies_window_days;
 		h.duplicate = true;
+		h.transferred_here = arrival;
 		h.several_bodies = several;
 		h.group_open = g.open > 0;
 		h.group_guided = g.guided;
@@ -465,7 +476,8 @@ static int apply_petition(struct routing_engine *e, struct cm_txn *t, const cm_e
 
 	if ((rc = emit_classified(e, t, num, at, p, &d)))
 		return rc;
-	if (m.found && (rc = emit_link(e, t, num, at, c.root, m.similarity, several)))
+	if (m.found && (rc = emit_link(e, t, num, at, c.root, m.similarity, several, arrival,
+				       d.outcome == RO_FILE)))
 		return rc;
 	for (size_t i = 0; i < d.nflags; i++) {
 		const struct routing_flag *f = &d.flags[i];

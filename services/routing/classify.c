@@ -56,6 +56,8 @@ uint64_t routing_petition_facts(const struct routing_rules *rules, const struct 
 			f |= BIT(RF_GROUP_FORWARDED);
 		if (h->group_decided_in_effect)
 			f |= BIT(RF_GROUP_DECIDED_IN_EFFECT);
+		if (h->transferred_here)
+			f |= BIT(RF_TRANSFERRED_HERE);
 	}
 	if (p->n_also_sent_to)
 		f |= BIT(RF_SEVERAL_BODIES);

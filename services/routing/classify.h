@@ -29,6 +29,7 @@ struct routing_history {
 	bool group_guided;	     /* that content was guided (hướng dẫn) before */
 	bool group_forwarded;	     /* that content was forwarded (chuyển đơn) before */
 	bool group_decided_in_effect; /* decided, and the decision is in legal effect */
+	bool transferred_here;	     /* the matter was guided or forwarded to this body */
 	const char *const *copies;   /* agencies that got a copy (besides this one) */
 	size_t ncopies;
 };

@@ -41,6 +41,7 @@ static const char *const fact_names[RF_COUNT] = {
 	[RF_GROUP_FORWARDED] = "group_forwarded",
 	[RF_GROUP_DECIDED_IN_EFFECT] = "group_decided_in_effect",
 	[RF_TRANSFER_LOOP] = "transfer_loop",
+	[RF_TRANSFERRED_HERE] = "transferred_here",
 };
 
 const char *routing_fact_name(enum routing_fact f)
@@ -136,6 +137,7 @@ static const struct name_val actions[] = {
 	{"reassign", RA_REASSIGN}, {"guide", RA_GUIDE},	      {"forward", RA_FORWARD},
 	{"give_back", RA_GIVE_BACK}, {"file_away", RA_FILE_AWAY}, {"rehome", RA_REHOME},
 	{"link_repeat", RA_LINK_REPEAT}, {"link_several_bodies", RA_LINK_SEVERAL_BODIES},
+	{"link_transferred", RA_LINK_TRANSFERRED},
 	{NULL, 0},
 };
 

@@ -53,6 +53,7 @@ enum routing_fact {
 	RF_GROUP_FORWARDED,		/* the same content was forwarded before */
 	RF_GROUP_DECIDED_IN_EFFECT,	/* the same content was decided, in legal effect */
 	RF_TRANSFER_LOOP,		/* a transfer returns to a body that held it */
+	RF_TRANSFERRED_HERE,		/* the matter was transferred to this body */
 	RF_COUNT,
 };
 
@@ -103,6 +104,7 @@ enum routing_action {
 	RA_REHOME,
 	RA_LINK_REPEAT,		/* DuplicateLinked: a repeat of the same matter */
 	RA_LINK_SEVERAL_BODIES,	/* DuplicateLinked: a copy sent to another body */
+	RA_LINK_TRANSFERRED,	/* DuplicateLinked: the matter arriving where it was sent */
 	RA_COUNT,
 };
 

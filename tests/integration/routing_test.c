@@ -643,9 +643,152 @@ static void test_curve(void **state)
 	free(dir);
 }
 
+/* ------------------------------------------------------------ reload --- */
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = cm_xmalloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static cm_env *reload(const char *ep)
+{
+	cm_env req = DONTHU__V1__ENVELOPE__INIT, *rep = NULL;
+	Donthu__V1__ReloadRequest rr = DONTHU__V1__RELOAD_REQUEST__INIT;
+
+	rr.what = "register";
+	req.schema_version = 1;
+	req.body_case = BODY(RELOAD);
+	req.reload = &rr;
+	assert_int_equal(svc_call(zctx, ep, &req, 5000, &rep), 0);
+	assert_non_null(rep->control_reply);
+	return rep;
+}
+
+struct rehomed {
+	const char *case_number;
+	int seen;
+};
+
+static void rehomed_cb(const cm_env *ev, const void *raw, size_t len, void *arg)
+{
+	struct rehomed *x = arg;
+
+	(void)raw;
+	(void)len;
+	if (ev->body_case == BODY(ASSIGNED) && strcmp(ev->case_number, x->case_number) == 0 &&
+	    ev->assigned->reason == DONTHU__V1__ASSIGN_REASON__ASSIGN_REASON_REHOMED &&
+	    strcmp(ev->assigned->agency, "UBND-20242") == 0 &&
+	    strcmp(ev->assigned->previous_agency, "UBND-20257") == 0 &&
+	    strcmp(ev->assigned->rule_id, "org.rehome") == 0)
+		x->seen++;
+}
+
+/* The operator reloads a register in which a ward has merged into its
+ * neighbour: the open case there moves to the successor. A malformed file
+ * is refused and changes nothing. */
+static void test_reload_rehomes(void **state)
+{
+	static const char *const files[] = {"fields.csv", "units.csv", "agencies.csv"};
+	char *dir = cm_xasprintf("%s/reload", tmp), *reg = cm_xasprintf("%s/reload/reg", tmp);
+	char *agencies, *p, *edited, *re[14], rfeed[300], radm[300], num[80];
+	struct svc rt3 = {.bin = DONTHU_ROUTING_BIN};
+	struct rehomed x = {.case_number = num};
+	struct pet b;
+	uint64_t count = 0;
+	cm_env *rep;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(mkdir(reg, 0700), 0);
+	for (size_t i = 0; i < CM_ARRAY_LEN(files); i++) {
+		char *src = cm_xasprintf("%s/register/%s", DONTHU_DATA_DIR, files[i]);
+		char *text = read_all(src);
+		cm_test_write_file(reg, files[i], text);
+		free(text);
+		free(src);
+	}
+	snprintf(rfeed, sizeof(rfeed), "ipc://%s/rfeed.sock", dir);
+	snprintf(radm, sizeof(radm), "ipc://%s/radmin.sock", dir);
+	re[0] = cm_xasprintf("DONTHU_ROUTING_DATA_DIR=%s/routing", dir);
+	re[1] = cm_xasprintf("DONTHU_ROUTING_FEED_LISTEN=%s", rfeed);
+	re[2] = cm_xasprintf("DONTHU_ROUTING_ADMIN_LISTEN=%s", radm);
+	re[3] = cm_xasprintf("DONTHU_ROUTING_INTAKE_FEED=%s", ep_ifeed);
+	re[4] = cm_xasprintf("DONTHU_ROUTING_HTTP_PORT=0");
+	re[5] = cm_xasprintf("DONTHU_ROUTING_REGISTER_DIR=%s", reg);
+	re[6] = cm_xasprintf("DONTHU_ROUTING_RULES_FILE=%s", DONTHU_DATA_DIR "/routing/rules.json");
+	re[7] = cm_xasprintf("DONTHU_ROUTING_CLOCK=simulated");
+	re[8] = cm_xasprintf("DONTHU_ROUTING_CLOCK_START=2026-03-20T09:00:00+07:00");
+	re[9] = cm_xasprintf("DONTHU_ROUTING_FETCH_WAIT_MS=200");
+	re[10] = cm_xasprintf("DONTHU_LOG=warn");
+	re[11] = NULL;
+	rt3.env = re;
+	snprintf(rt3.log, sizeof(rt3.log), "%s/routing.log", dir);
+	assert_int_equal(svc_start(&rt3, radm), 0);
+
+	make(&b, 1, "reload-1", 0, "UBND-20257", 77, "Khiếu nại giá bồi thường", land);
+	as_complaint(&b, "UBND-20257");
+	submit(&b.q, num, sizeof(num));
+	for (int i = 0; i < 200; i++) {
+		uint64_t applied = 0;
+		if (status_of_within(radm, &applied, 2000) != UINT64_MAX &&
+		    applied >= status_of(ep_iadmin, NULL))
+			break;
+		usleep(50000);
+	}
+
+	/* A broken register: refused, the loaded one stays. */
+	agencies = read_all(DONTHU_DATA_DIR "/register/agencies.csv");
+	p = cm_xasprintf("%sBROKEN,Broken,no-such-level,,,,,,,x\n", agencies);
+	cm_test_write_file(reg, "agencies.csv", p);
+	free(p);
+	rep = reload(radm);
+	assert_false(rep->control_reply->ok);
+	assert_non_null(rep->control_reply->error);
+	assert_string_equal(rep->control_reply->error->code, "reload_failed");
+	cm_env_free(&rep);
+
+	/* Phường Hòa Cường ends on 19 March 2026 and merges into Hải Châu. */
+	p = strstr(agencies, "\nUBND-20257,");
+	assert_non_null(p);
+	p = strstr(p, ",2025-07-01,,,");
+	assert_non_null(p);
+	*p = '\0';
+	edited = cm_xasprintf("%s,2025-07-01,2026-03-19,UBND-20242,%s", agencies,
+			      p + strlen(",2025-07-01,,,"));
+	cm_test_write_file(reg, "agencies.csv", edited);
+	rep = reload(radm);
+	if (!rep->control_reply->ok)
+		fail_msg("reload refused: %s", rep->control_reply->error->message);
+	assert_non_null(strstr(rep->control_reply->detail, "1 open case(s) re-homed"));
+	cm_env_free(&rep);
+	assert_int_equal(svc_fetch_all(zctx, rfeed, rehomed_cb, &x, &count), 0);
+	assert_int_equal(x.seen, 1);
+	assert_int_equal(svc_stop(&rt3), 0);
+
+	free(agencies);
+	free(edited);
+	for (int i = 0; re[i]; i++)
+		free(re[i]);
+	free(reg);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reload_rehomes),
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_sigkill_exactly_once),
 		cmocka_unit_test(test_curve),

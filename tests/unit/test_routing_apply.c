@@ -189,7 +189,9 @@ static void describe(const struct events *e, const char *case_number, char *out,
 			break;
 		case BODY(DUPLICATE_LINKED):
 			snprintf(one, sizeof(one), "linked:%s:%s", ev->duplicate_linked->original_case,
-				 ev->duplicate_linked->sent_to_several_bodies ? "several" : "repeat");
+				 ev->duplicate_linked->sent_to_several_bodies ? "several"
+				 : ev->duplicate_linked->repeat		      ? "repeat"
+									      : "copy");
 			break;
 		case BODY(FLAGGED):
 			snprintf(one, sizeof(one), "flag:%d", ev->flagged->kind);
@@ -481,6 +483,23 @@ static void test_several_bodies(void **state)
 	apply1(&r, petition("T-2", &o));
 	expect_case(&r, "T-1", "classified assigned:DN-SXD:RULE");
 	expect_case(&r, "T-2", "classified:outside linked:T-1:several flag:5 filed:h.tc.several_bodies");
+
+	/* A commune forwards a denunciation to the competent department, which
+	 * registers it before the commune's officer has recorded the forward:
+	 * the department handles it (the same matter arriving, not a repeat of
+	 * the still open case at the commune). */
+	o.person = 12;
+	o.receiving = "UBND-20242";
+	o.date = "2026-04-10";
+	o.text = school;
+	apply1(&r, petition("T-3", &o));
+	o.receiving = "DN-SXD";
+	o.channel = DONTHU__V1__CHANNEL__CHANNEL_FORWARDED;
+	o.forwarded_by = "UBND-20242";
+	o.date = "2026-04-13";
+	apply1(&r, petition("T-4", &o));
+	expect_case(&r, "T-3", "classified:outside forwarded:DN-SXD");
+	expect_case(&r, "T-4", "classified linked:T-3:copy assigned:DN-SXD:RULE");
 	rstore_close(&r);
 }
 
@@ -541,7 +560,7 @@ static void test_transfer_loop(void **state)
 	o.date = "2026-03-16";
 	apply1(&r, petition("L-2", &o));
 	expect_case(&r, "L-1", "classified:outside forwarded:DN-SGDDT forwarded:DN-SGDDT");
-	expect_case(&r, "L-2", "classified:outside linked:L-1:repeat flag:4 forwarded:UBND-20242");
+	expect_case(&r, "L-2", "classified:outside linked:L-1:copy flag:4 forwarded:UBND-20242");
 	{
 		struct events e;
 		read_events(&r, 1, &e);
@@ -557,7 +576,7 @@ static void test_transfer_loop(void **state)
 	/* An officer overrides: the department keeps it after all. */
 	apply1(&r, action("L-2", A_REASSIGN, "DN-SGDDT", "2026-03-17", ST(RECEIVED)));
 	apply1(&r, action("L-2", A_REASSIGN, "DN-SYT", "2026-03-18", ST(RECEIVED)));
-	expect_case(&r, "L-2", "classified:outside linked:L-1:repeat flag:4 forwarded:UBND-20242 "
+	expect_case(&r, "L-2", "classified:outside linked:L-1:copy flag:4 forwarded:UBND-20242 "
 			       "assigned:DN-SYT:OVERRIDE");
 	rstore_close(&r);
 }

@@ -521,7 +521,8 @@ static const char *minimal =
 	"{\"id\":\"a5\",\"action\":\"file_away\",\"basis\":\"b\"},"
 	"{\"id\":\"a6\",\"action\":\"rehome\",\"basis\":\"b\"},"
 	"{\"id\":\"a7\",\"action\":\"link_repeat\",\"basis\":\"b\"},"
-	"{\"id\":\"a8\",\"action\":\"link_several_bodies\",\"basis\":\"b\"}]}";
+	"{\"id\":\"a8\",\"action\":\"link_several_bodies\",\"basis\":\"b\"},"
+	"{\"id\":\"a9\",\"action\":\"link_transferred\",\"basis\":\"b\"}]}";
 
 static int parse_with(const char *extra_rule, char *err, size_t errlen)
 {
