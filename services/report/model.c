@@ -616,6 +616,9 @@ size_t report_case_contrib(const struct report_case *c, struct report_contrib *o
 	return l.n;
 }
 
+/* Case summaries held for write-back before the oldest are written early. */
+#define CACHE_MAX 32768
+
 /* --------------------------------------------------- the delta buffer --- */
 
 /* Changes are summed in a hash table keyed by (agency, level, bucket,
@@ -657,6 +660,11 @@ struct report_model {
 	size_t ncells;
 	uint8_t *rowbuf;
 	size_t rowcap;
+	/* case summaries of this transaction */
+	struct loaded **ents;
+	size_t nents, capents;
+	uint32_t *ctab;		/* index + 1 into ents, 0 = empty */
+	size_t ccap, cache_max;
 	/* month of the last day asked, cm_day_to_ymd is not free */
 	cm_day_t mday;
 	int32_t mmonth;
@@ -753,11 +761,14 @@ static void dtab_grow(struct report_model *m)
 	m->cap = cap;
 }
 
+static void cache_clear(struct report_model *m);
+
 struct report_model *report_model_new(bool history)
 {
 	struct report_model *m = cm_xcalloc(1, sizeof(*m));
 
 	m->history = history;
+	m->cache_max = CACHE_MAX;
 	dtab_grow(m);
 	return m;
 }
@@ -778,12 +789,16 @@ void report_model_free(struct report_model **mp)
 	free(m->sorted);
 	free(m->cells);
 	free(m->rowbuf);
+	cache_clear(m);
+	free(m->ents);
+	free(m->ctab);
 	free(m);
 	*mp = NULL;
 }
 
 void report_model_discard(struct report_model *m)
 {
+	cache_clear(m);
 	for (size_t i = 0; i < m->used; i++)
 		m->slot[m->touched[i]].used = false;
 	m->used = 0;
@@ -977,13 +992,15 @@ static int write_row(struct report_model *m, struct cm_txn *t, const struct dslo
 	return cm_txn_put(t, REPORT_DB_COUNTERS, key, klen, m->rowbuf, need, 0);
 }
 
+static int cache_write_back(struct report_model *m, struct cm_txn *t);
+
 int report_model_flush(struct report_model *m, struct cm_txn *t)
 {
 	size_t n = 0;
-	int rc = 0;
+	int rc = cache_write_back(m, t);
 
-	if (m->used == 0)
-		return 0;
+	if (rc || m->used == 0)
+		return rc;
 	if (m->used > m->nsorted_cap) {
 		m->nsorted_cap = m->used * 2;
 		m->sorted = cm_xrealloc(m->sorted, m->nsorted_cap * sizeof(*m->sorted));
@@ -1083,45 +1100,65 @@ static size_t index_keys(const char *case_number, const struct report_case *c,
 	return n;
 }
 
+/* Summaries read in this transaction, written back at the flush. A case
+ * touched by several events of a large (rebuild) transaction is then read,
+ * compared and written once, and its contributions computed twice in all
+ * rather than twice per event. */
 struct loaded {
+	char key[REPORT_CASE_MAX + 1];
 	struct report_case before, c;
 	bool existed;
-	struct report_contrib old[REPORT_CONTRIB_MAX];
+	struct report_contrib *old;	/* borrow strings from `before` */
 	size_t nold;
 };
 
-static int load(struct cm_txn *t, const char *case_number, struct loaded *x)
+void report_model_cache_limit(struct report_model *m, size_t n)
 {
-	int rc = report_case_get(t, case_number, &x->c);
-
-	x->existed = rc == 0;
-	if (rc == -ENOENT) {
-		memset(&x->c, 0, sizeof(x->c));
-		rc = 0;
-	}
-	if (rc)
-		return rc;
-	x->before = x->c;
-	/* From the copy: the contributions borrow its agency strings, and x->c
-	 * is about to change. */
-	x->nold = report_case_contrib(&x->before, x->old);
-	return 0;
+	m->cache_max = n ? n : 1;
 }
 
-static int store(struct report_model *m, struct cm_txn *t, const char *case_number,
-		 struct loaded *x)
+static void cache_clear(struct report_model *m)
+{
+	for (size_t i = 0; i < m->nents; i++) {
+		free(m->ents[i]->old);
+		free(m->ents[i]);
+	}
+	m->nents = 0;
+	if (m->ctab)
+		memset(m->ctab, 0, m->ccap * sizeof(*m->ctab));
+}
+
+static void ctab_grow(struct report_model *m)
+{
+	size_t cap = m->ccap ? m->ccap * 2 : 1024;
+
+	free(m->ctab);
+	m->ctab = cm_xcalloc(cap, sizeof(*m->ctab));
+	m->ccap = cap;
+	for (size_t i = 0; i < m->nents; i++) {
+		size_t j = str_hash(m->ents[i]->key) & (cap - 1);
+		while (m->ctab[j])
+			j = (j + 1) & (cap - 1);
+		m->ctab[j] = (uint32_t)i + 1;
+	}
+}
+
+static int write_back(struct report_model *m, struct cm_txn *t, struct loaded *x)
 {
 	struct report_contrib now[REPORT_CONTRIB_MAX];
-	size_t nnow = report_case_contrib(&x->c, now);
+	size_t nnow;
 	uint8_t buf[REPORT_CASE_ENC_MAX];
 	uint8_t ok[2][REPORT_CODE_MAX + REPORT_CASE_MAX + 8], nk[2][REPORT_CODE_MAX +
 								      REPORT_CASE_MAX + 8];
 	size_t okl[2], nkl[2], no, nn;
 	int rc;
 
+	if (x->existed && memcmp(&x->before, &x->c, sizeof(x->c)) == 0)
+		return 0;
+	nnow = report_case_contrib(&x->c, now);
 	buffer_diff(m, x->old, x->nold, now, nnow);
-	no = x->existed ? index_keys(case_number, &x->before, ok, okl) : 0;
-	nn = index_keys(case_number, &x->c, nk, nkl);
+	no = x->existed ? index_keys(x->key, &x->before, ok, okl) : 0;
+	nn = index_keys(x->key, &x->c, nk, nkl);
 	for (size_t i = 0; i < no; i++) {
 		bool keep = false;
 		for (size_t j = 0; j < nn; j++)
@@ -1137,8 +1174,78 @@ static int store(struct report_model *m, struct cm_txn *t, const char *case_numb
 		if (!had && (rc = cm_txn_put(t, REPORT_DB_BYAGENCY, nk[j], nkl[j], "", 0, 0)))
 			return rc;
 	}
-	return cm_txn_put(t, REPORT_DB_CASES, case_number, strlen(case_number), buf,
+	return cm_txn_put(t, REPORT_DB_CASES, x->key, strlen(x->key), buf,
 			  report_case_encode(&x->c, buf), 0);
+}
+
+static int cache_write_back(struct report_model *m, struct cm_txn *t)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < m->nents && rc == 0; i++)
+		rc = write_back(m, t, m->ents[i]);
+	cache_clear(m);
+	return rc;
+}
+
+static int load(struct report_model *m, struct cm_txn *t, const char *case_number,
+		struct loaded **out)
+{
+	struct report_contrib tmp[REPORT_CONTRIB_MAX];
+	struct loaded *x;
+	size_t j;
+	int rc;
+
+	if (m->ctab) {
+		j = str_hash(case_number) & (m->ccap - 1);
+		while (m->ctab[j]) {
+			x = m->ents[m->ctab[j] - 1];
+			if (strcmp(x->key, case_number) == 0) {
+				*out = x;
+				return 0;
+			}
+			j = (j + 1) & (m->ccap - 1);
+		}
+	}
+	/* Bound the memory of a huge transaction: write back what is held
+	 * (allowed at any point inside the transaction) and start afresh.
+	 * This frees every entry: a caller loading a second case must be done
+	 * with the first (apply_routing's duplicate link is). */
+	if (m->nents >= m->cache_max && (rc = cache_write_back(m, t)))
+		return rc;
+	x = cm_xmalloc(sizeof(*x));
+	snprintf(x->key, sizeof(x->key), "%s", case_number);
+	rc = report_case_get(t, case_number, &x->c);
+	x->existed = rc == 0;
+	if (rc == -ENOENT) {
+		memset(&x->c, 0, sizeof(x->c));
+		rc = 0;
+	}
+	if (rc) {
+		free(x);
+		return rc;
+	}
+	x->before = x->c;
+	/* From the copy: the contributions borrow its agency strings, and x->c
+	 * is about to change. */
+	x->nold = report_case_contrib(&x->before, tmp);
+	x->old = cm_xmalloc((x->nold ? x->nold : 1) * sizeof(*x->old));
+	memcpy(x->old, tmp, x->nold * sizeof(*x->old));
+	if (m->nents == m->capents) {
+		m->capents = m->capents ? 2 * m->capents : 256;
+		m->ents = cm_xrealloc(m->ents, m->capents * sizeof(*m->ents));
+	}
+	m->ents[m->nents++] = x;
+	if (2 * m->nents > m->ccap)
+		ctab_grow(m);
+	else {
+		j = str_hash(case_number) & (m->ccap - 1);
+		while (m->ctab[j])
+			j = (j + 1) & (m->ccap - 1);
+		m->ctab[j] = (uint32_t)m->nents;
+	}
+	*out = x;
+	return 0;
 }
 
 /* ------------------------------------------------------------- intake --- */
@@ -1147,45 +1254,45 @@ static int apply_petition(struct report_model *m, struct cm_txn *t,
 			  const Donthu__V1__PetitionReceived *pr)
 {
 	const Donthu__V1__Petition *p = pr->petition;
-	struct loaded x;
+	struct loaded *x;
 	int rc;
 
 	if (!p || !pr->case_number || !*pr->case_number)
 		return 0;
-	if ((rc = load(t, pr->case_number, &x)))
+	if ((rc = load(m, t, pr->case_number, &x)))
 		return rc;
-	x.c.has_intake = 1;
-	x.c.kind = (uint8_t)p->kind;
-	x.c.subject = (uint8_t)p->complaint_subject;
-	x.c.round = (uint8_t)p->round;
-	x.c.channel = (uint8_t)p->channel;
-	if (!x.c.status)
-		x.c.status = CSTAT(RECEIVED);
-	x.c.anonymous = p->anonymous;
-	x.c.serious_harm = p->serious_harm;
-	x.c.has_prior = p->prior_decision && p->prior_decision->number &&
+	x->c.has_intake = 1;
+	x->c.kind = (uint8_t)p->kind;
+	x->c.subject = (uint8_t)p->complaint_subject;
+	x->c.round = (uint8_t)p->round;
+	x->c.channel = (uint8_t)p->channel;
+	if (!x->c.status)
+		x->c.status = CSTAT(RECEIVED);
+	x->c.anonymous = p->anonymous;
+	x->c.serious_harm = p->serious_harm;
+	x->c.has_prior = p->prior_decision && p->prior_decision->number &&
 			p->prior_decision->number[0];
-	x.c.prior_outcome = p->prior_decision ? (uint8_t)p->prior_decision->outcome : 0;
-	setcode(x.c.agency, p->receiving_agency);
-	setcode(x.c.field, p->field);
-	if ((rc = report_dim_get(t, x.c.field, 1, &x.c.field_dim)))
+	x->c.prior_outcome = p->prior_decision ? (uint8_t)p->prior_decision->outcome : 0;
+	setcode(x->c.agency, p->receiving_agency);
+	setcode(x->c.field, p->field);
+	if ((rc = report_dim_get(t, x->c.field, 1, &x->c.field_dim)))
 		return rc;
-	x.c.received = day_of(p->received_at_ms);
-	x.c.signers = p->signer_count ? p->signer_count : 1;
-	x.c.delegation = p->delegation_size;
-	setcode(x.c.forwarded_by, p->forwarded_by);
+	x->c.received = day_of(p->received_at_ms);
+	x->c.signers = p->signer_count ? p->signer_count : 1;
+	x->c.delegation = p->delegation_size;
+	setcode(x->c.forwarded_by, p->forwarded_by);
 	for (size_t i = 0; i < RC_SENT; i++)
-		setcode(x.c.sent_to[i], i < p->n_also_sent_to ? p->also_sent_to[i] : "");
-	snprintf(x.c.summary, sizeof(x.c.summary), "%s", p->summary ? p->summary : "");
+		setcode(x->c.sent_to[i], i < p->n_also_sent_to ? p->also_sent_to[i] : "");
+	snprintf(x->c.summary, sizeof(x->c.summary), "%s", p->summary ? p->summary : "");
 	/* Never cut a UTF-8 sequence in half. */
-	for (size_t n = strlen(x.c.summary); n > 0 && ((uint8_t)x.c.summary[n - 1] & 0xC0) == 0x80;)
-		n--, x.c.summary[n] = '\0';
+	for (size_t n = strlen(x->c.summary); n > 0 && ((uint8_t)x->c.summary[n - 1] & 0xC0) == 0x80;)
+		n--, x->c.summary[n] = '\0';
 	{
-		size_t n = strlen(x.c.summary);
-		if (n && (uint8_t)x.c.summary[n - 1] >= 0xC0)
-			x.c.summary[n - 1] = '\0';
+		size_t n = strlen(x->c.summary);
+		if (n && (uint8_t)x->c.summary[n - 1] >= 0xC0)
+			x->c.summary[n - 1] = '\0';
 	}
-	return store(m, t, pr->case_number, &x);
+	return 0;
 }
 
 static void add_enf(struct report_case *c, cm_day_t day, const Donthu__V1__Enforcement *e)
@@ -1218,118 +1325,118 @@ static int apply_action(struct report_model *m, struct cm_txn *t,
 			const Donthu__V1__CaseActionRecorded *car)
 {
 	const Donthu__V1__CaseAction *a = car->action;
-	struct loaded x;
+	struct loaded *x;
 	cm_day_t day;
 	int rc;
 
 	if (!a || !car->case_number || !*car->case_number)
 		return 0;
 	day = day_of(a->effective_at_ms);
-	if ((rc = load(t, car->case_number, &x)))
+	if ((rc = load(m, t, car->case_number, &x)))
 		return rc;
-	if (!x.c.agency[0])
-		setcode(x.c.agency, car->agency);
-	x.c.status = (uint8_t)car->status_after;
-	x.c.actions++;
-	x.c.last_action = day;
+	if (!x->c.agency[0])
+		setcode(x->c.agency, car->agency);
+	x->c.status = (uint8_t)car->status_after;
+	x->c.actions++;
+	x->c.last_action = day;
 	switch (a->action_case) {
 	case ACT(ACCEPT):
-		set_outcome(&x.c, RO_ACCEPT, day);
-		if (!x.c.accepted)
-			x.c.accepted = day;
+		set_outcome(&x->c, RO_ACCEPT, day);
+		if (!x->c.accepted)
+			x->c.accepted = day;
 		if (a->accept) {
-			x.c.complexity = (uint8_t)a->accept->complexity;
-			x.c.remote = a->accept->remote_area;
+			x->c.complexity = (uint8_t)a->accept->complexity;
+			x->c.remote = a->accept->remote_area;
 			if (a->accept->handling_agency && a->accept->handling_agency[0])
-				setcode(x.c.handling, a->accept->handling_agency);
+				setcode(x->c.handling, a->accept->handling_agency);
 		}
 		break;
 	case ACT(REFUSE):
-		set_outcome(&x.c, RO_REFUSE, day);
+		set_outcome(&x->c, RO_REFUSE, day);
 		if (a->refuse)
-			x.c.refuse_reason = (uint8_t)a->refuse->reason;
+			x->c.refuse_reason = (uint8_t)a->refuse->reason;
 		break;
-	case ACT(GUIDE): set_outcome(&x.c, RO_GUIDE, day); break;
-	case ACT(FORWARD): set_outcome(&x.c, RO_FORWARD, day); break;
-	case ACT(GIVE_BACK): set_outcome(&x.c, RO_RETURN, day); break;
+	case ACT(GUIDE): set_outcome(&x->c, RO_GUIDE, day); break;
+	case ACT(FORWARD): set_outcome(&x->c, RO_FORWARD, day); break;
+	case ACT(GIVE_BACK): set_outcome(&x->c, RO_RETURN, day); break;
 	case ACT(FILE_AWAY):
-		set_outcome(&x.c, RO_FILE, day);
+		set_outcome(&x->c, RO_FILE, day);
 		if (a->file_away)
-			x.c.file_reason = (uint8_t)a->file_away->reason;
+			x->c.file_reason = (uint8_t)a->file_away->reason;
 		break;
 	case ACT(EXTEND):
 		if (a->extend && a->extend->complexity)
-			x.c.complexity = (uint8_t)a->extend->complexity;
+			x->c.complexity = (uint8_t)a->extend->complexity;
 		break;
 	case ACT(WITHDRAW):
 		if (a->withdraw && !a->withdraw->partial) {
 			/* Before acceptance it ends the handling of the petition;
 			 * after, it resolves the case (rút đơn). */
-			if (x.c.accepted) {
-				x.c.resolved = day;
-				x.c.resolved_how = RR_WITHDRAWN;
+			if (x->c.accepted) {
+				x->c.resolved = day;
+				x->c.resolved_how = RR_WITHDRAWN;
 			} else {
-				set_outcome(&x.c, RO_WITHDRAWN, day);
+				set_outcome(&x->c, RO_WITHDRAWN, day);
 			}
 		}
 		break;
 	case ACT(TERMINATE):
-		x.c.resolved = day;
-		x.c.resolved_how = RR_TERMINATED;
+		x->c.resolved = day;
+		x->c.resolved_how = RR_TERMINATED;
 		break;
 	case ACT(DECIDE):
 		/* A case is counted once, by its latest resolution. */
-		x.c.resolved = day;
-		x.c.resolved_how = RR_DECIDED;
+		x->c.resolved = day;
+		x->c.resolved_how = RR_DECIDED;
 		if (a->decide) {
 			const Donthu__V1__Decide *d = a->decide;
-			x.c.outcome = d->outcome <= 3 ? (uint8_t)d->outcome : 0;
-			x.c.effect = (uint8_t)d->effect;
-			x.c.conclusion = d->conclusion;
-			x.c.money_recover = d->money_to_recover_vnd > 0 ? d->money_to_recover_vnd : 0;
-			x.c.money_return = d->money_to_return_vnd > 0 ? d->money_to_return_vnd : 0;
-			x.c.land_recover = land(d->land_to_recover_m2);
-			x.c.land_return = land(d->land_to_return_m2);
-			x.c.to_sanction = d->people_to_sanction;
-			x.c.referred = d->people_referred;
-			x.c.rights_restored = d->people_rights_restored;
+			x->c.outcome = d->outcome <= 3 ? (uint8_t)d->outcome : 0;
+			x->c.effect = (uint8_t)d->effect;
+			x->c.conclusion = d->conclusion;
+			x->c.money_recover = d->money_to_recover_vnd > 0 ? d->money_to_recover_vnd : 0;
+			x->c.money_return = d->money_to_return_vnd > 0 ? d->money_to_return_vnd : 0;
+			x->c.land_recover = land(d->land_to_recover_m2);
+			x->c.land_return = land(d->land_to_return_m2);
+			x->c.to_sanction = d->people_to_sanction;
+			x->c.referred = d->people_referred;
+			x->c.rights_restored = d->people_rights_restored;
 		}
 		break;
 	case ACT(ENFORCEMENT):
 		if (a->enforcement) {
-			add_enf(&x.c, day, a->enforcement);
-			if (a->enforcement->completed && !x.c.enf_done)
-				x.c.enf_done = day;
+			add_enf(&x->c, day, a->enforcement);
+			if (a->enforcement->completed && !x->c.enf_done)
+				x->c.enf_done = day;
 		}
 		break;
 	case ACT(RECOMPLAINT):
-		x.c.recomplaints++;
+		x->c.recomplaints++;
 		if (a->recomplaint && a->recomplaint->redenunciation)
-			x.c.redenunciation = 1;
+			x->c.redenunciation = 1;
 		if ((car->status_before == CSTAT(DECIDED) || car->status_before == CSTAT(CLOSED)) &&
-		    x.c.round == DONTHU__V1__COMPLAINT_ROUND__COMPLAINT_ROUND_SECOND)
-			x.c.recomplaint_after_r2 = 1;
+		    x->c.round == DONTHU__V1__COMPLAINT_ROUND__COMPLAINT_ROUND_SECOND)
+			x->c.recomplaint_after_r2 = 1;
 		break;
 	case ACT(REASSIGN):
 		if (a->reassign && a->reassign->to_agency && a->reassign->to_agency[0])
-			setcode(x.c.handling, a->reassign->to_agency);
+			setcode(x->c.handling, a->reassign->to_agency);
 		break;
 	case ACT(URGE): {
 		/* An urge is a fact of the day it was sent, under the agency that
 		 * holds the case; both are known from this event alone. */
 		int k = map_kind((uint8_t)car->kind);
-		x.c.urges++;
+		x->c.urges++;
 		buffer(m, car->agency, day, report_ind_xld(RU_DON, k, RXM_URGE), 0, 1);
 		buffer(m, car->agency, day, report_ind_xld(RU_VV, k, RXM_URGE), 0, 1);
 		break;
 	}
 	case ACT(CLOSE):
-		if (!x.c.closed)
-			x.c.closed = day;
+		if (!x->c.closed)
+			x->c.closed = day;
 		break;
 	default: break;
 	}
-	return store(m, t, car->case_number, &x);
+	return 0;
 }
 
 static int seen(struct cm_txn *t, const void *key, size_t klen, bool *was)
@@ -1427,7 +1534,7 @@ static void visit(struct report_case *c, const char *agency)
 static int apply_routing(struct report_model *m, struct cm_txn *t, const cm_env *ev)
 {
 	const char *cn = ev->case_number;
-	struct loaded x;
+	struct loaded *x;
 	int rc;
 
 	switch (ev->body_case) {
@@ -1441,77 +1548,75 @@ static int apply_routing(struct report_model *m, struct cm_txn *t, const cm_env 
 	}
 	if (!cn || !*cn)
 		return 0;
-	if ((rc = load(t, cn, &x)))
+	if ((rc = load(m, t, cn, &x)))
 		return rc;
-	x.c.has_routing = 1;
+	x->c.has_routing = 1;
 	switch (ev->body_case) {
 	case BODY(CLASSIFIED): {
 		const Donthu__V1__Classified *c = ev->classified;
-		x.c.classified = 1;
-		x.c.r_kind = (uint8_t)c->content_kind;
-		x.c.r_eligible = c->eligible;
-		x.c.r_within = c->within_competence;
-		x.c.r_signers = c->signer_count;
-		x.c.r_many = c->many_signers;
-		x.c.r_delegation = c->delegation;
-		setcode(x.c.r_field, c->field);
-		if ((rc = report_dim_get(t, x.c.r_field, 1, &x.c.r_field_dim)))
+		x->c.classified = 1;
+		x->c.r_kind = (uint8_t)c->content_kind;
+		x->c.r_eligible = c->eligible;
+		x->c.r_within = c->within_competence;
+		x->c.r_signers = c->signer_count;
+		x->c.r_many = c->many_signers;
+		x->c.r_delegation = c->delegation;
+		setcode(x->c.r_field, c->field);
+		if ((rc = report_dim_get(t, x->c.r_field, 1, &x->c.r_field_dim)))
 			return rc;
 		break;
 	}
-	case BODY(ASSIGNED): setcode(x.c.assigned, ev->assigned->agency); break;
+	case BODY(ASSIGNED): setcode(x->c.assigned, ev->assigned->agency); break;
 	case BODY(TRANSFERRED): {
 		const Donthu__V1__Transferred *tr = ev->transferred;
 		uint8_t o = tr->kind == DONTHU__V1__TRANSFER_KIND__TRANSFER_KIND_GUIDE     ? RO_GUIDE
 			    : tr->kind == DONTHU__V1__TRANSFER_KIND__TRANSFER_KIND_RETURN ? RO_RETURN
 											   : RO_FORWARD;
-		if (!x.c.r_outcome) {
-			x.c.r_outcome = o;
-			x.c.r_outcome_day = ev_day(ev);
+		if (!x->c.r_outcome) {
+			x->c.r_outcome = o;
+			x->c.r_outcome_day = ev_day(ev);
 		}
-		x.c.transfers++;
-		if (x.c.transfers == 1)
-			visit(&x.c, tr->from_agency);
-		visit(&x.c, tr->to_agency);
-		if (!x.c.r_to[0][0])
-			setcode(x.c.r_to[0], tr->to_agency);
-		setcode(x.c.r_to[1], tr->to_agency);
+		x->c.transfers++;
+		if (x->c.transfers == 1)
+			visit(&x->c, tr->from_agency);
+		visit(&x->c, tr->to_agency);
+		if (!x->c.r_to[0][0])
+			setcode(x->c.r_to[0], tr->to_agency);
+		setcode(x->c.r_to[1], tr->to_agency);
 		break;
 	}
 	case BODY(FILED):
-		if (!x.c.r_outcome) {
-			x.c.r_outcome = RO_FILE;
-			x.c.r_outcome_day = ev_day(ev);
+		if (!x->c.r_outcome) {
+			x->c.r_outcome = RO_FILE;
+			x->c.r_outcome_day = ev_day(ev);
 		}
-		x.c.r_file_reason = (uint8_t)ev->filed->reason;
+		x->c.r_file_reason = (uint8_t)ev->filed->reason;
 		break;
 	case BODY(DUPLICATE_LINKED): {
 		const Donthu__V1__DuplicateLinked *d = ev->duplicate_linked;
-		struct loaded o;
+		struct loaded *o;
 		if (!d->original_case || !*d->original_case || strcmp(d->original_case, cn) == 0)
 			break;
-		snprintf(x.c.dup_of, sizeof(x.c.dup_of), "%s", d->original_case);
-		x.c.dup_repeat = d->repeat;
-		if ((rc = store(m, t, cn, &x)))
-			return rc;
+		snprintf(x->c.dup_of, sizeof(x->c.dup_of), "%s", d->original_case);
+		x->c.dup_repeat = d->repeat;
 		/* The original learns it has one more petition (and repeat). */
-		if ((rc = load(t, d->original_case, &o)))
+		if ((rc = load(m, t, d->original_case, &o)))
 			return rc;
-		o.c.has_routing = 1;
-		o.c.dup_count++;
+		o->c.has_routing = 1;
+		o->c.dup_count++;
 		if (d->repeat)
-			o.c.repeat_count++;
-		return store(m, t, d->original_case, &o);
+			o->c.repeat_count++;
+		return 0;
 	}
 	case BODY(FLAGGED):
 		if (ev->flagged->kind < 32)
-			x.c.flags |= 1u << ev->flagged->kind;
+			x->c.flags |= 1u << ev->flagged->kind;
 		if (ev->flagged->kind == DONTHU__V1__FLAG_KIND__FLAG_KIND_TRANSFER_LOOP)
-			x.c.loop = 1;
+			x->c.loop = 1;
 		break;
 	default: break;
 	}
-	return store(m, t, cn, &x);
+	return 0;
 }
 
 /* ----------------------------------------------------------- deadline --- */
@@ -1550,7 +1655,7 @@ static int stage_kind(const char *stage)
 static int apply_deadline(struct report_model *m, struct cm_txn *t, const cm_env *ev)
 {
 	const char *cn;
-	struct loaded x;
+	struct loaded *x;
 	int rc;
 
 	switch (ev->body_case) {
@@ -1562,15 +1667,15 @@ static int apply_deadline(struct report_model *m, struct cm_txn *t, const cm_env
 	}
 	if (!cn || !*cn)
 		return 0;
-	if ((rc = load(t, cn, &x)))
+	if ((rc = load(m, t, cn, &x)))
 		return rc;
 	switch (ev->body_case) {
 	case BODY(DEADLINE_SET): {
 		const Donthu__V1__DeadlineSet *d = ev->deadline_set;
 		uint32_t id = hash32(d->clock_id);
-		struct rc_clock *k = find_clock(&x.c, id);
-		if (!k && x.c.nclocks < RC_CLOCKS) {
-			k = &x.c.clocks[x.c.nclocks++];
+		struct rc_clock *k = find_clock(&x->c, id);
+		if (!k && x->c.nclocks < RC_CLOCKS) {
+			k = &x->c.clocks[x->c.nclocks++];
 			memset(k, 0, sizeof(*k));
 			k->id = id;
 		}
@@ -1579,27 +1684,27 @@ static int apply_deadline(struct report_model *m, struct cm_txn *t, const cm_env
 			k->resolve = resolve_stage(d->stage);
 		}
 		if (d->agency && d->agency[0])
-			setcode(x.c.dl_agency, d->agency);
+			setcode(x->c.dl_agency, d->agency);
 		break;
 	}
 	case BODY(DEADLINE_CHANGED): {
-		struct rc_clock *k = find_clock(&x.c, hash32(ev->deadline_changed->clock_id));
+		struct rc_clock *k = find_clock(&x->c, hash32(ev->deadline_changed->clock_id));
 		if (k)
 			k->due = parse_day(ev->deadline_changed->new_due_date);
 		break;
 	}
 	case BODY(CLOCK_STOPPED): {
 		const Donthu__V1__ClockStopped *s = ev->clock_stopped;
-		const char *ag = s->agency && s->agency[0] ? s->agency : x.c.dl_agency;
+		const char *ag = s->agency && s->agency[0] ? s->agency : x->c.dl_agency;
 		cm_day_t day = parse_day(s->completed_date);
 		uint16_t ind;
 		if (!day)
 			day = ev_day(ev);
-		drop_clock(&x.c, hash32(s->clock_id));
+		drop_clock(&x->c, hash32(s->clock_id));
 		if (s->met)
-			x.c.met++;
+			x->c.met++;
 		else
-			x.c.missed++;
+			x->c.missed++;
 		if (resolve_stage(s->stage))
 			ind = report_ind_gq(stage_kind(s->stage), s->met ? RGM_DL_MET : RGM_DL_MISSED);
 		else
@@ -1609,23 +1714,23 @@ static int apply_deadline(struct report_model *m, struct cm_txn *t, const cm_env
 	}
 	case BODY(ESCALATION): {
 		const Donthu__V1__Escalation *e = ev->escalation;
-		struct rc_clock *k = find_clock(&x.c, hash32(e->clock_id));
+		struct rc_clock *k = find_clock(&x->c, hash32(e->clock_id));
 		if (e->level >= DONTHU__V1__ESCALATION_LEVEL__ESCALATION_LEVEL_OVERDUE) {
 			cm_day_t day = parse_day(e->raised_date);
 			if (k)
 				k->overdue = 1;
-			x.c.escalations++;
+			x->c.escalations++;
 			if (e->level == DONTHU__V1__ESCALATION_LEVEL__ESCALATION_LEVEL_OVERDUE)
-				buffer(m, e->agency && e->agency[0] ? e->agency : x.c.dl_agency,
+				buffer(m, e->agency && e->agency[0] ? e->agency : x->c.dl_agency,
 				       day ? day : ev_day(ev), RI_ESCALATED, 0, 1);
 		}
-		if ((uint8_t)e->level > x.c.max_level)
-			x.c.max_level = (uint8_t)e->level;
+		if ((uint8_t)e->level > x->c.max_level)
+			x->c.max_level = (uint8_t)e->level;
 		break;
 	}
 	default: break;
 	}
-	return store(m, t, cn, &x);
+	return 0;
 }
 
 /* ------------------------------------------------------------ history --- */

@@ -157,6 +157,10 @@ int report_apply(struct report_model *m, struct cm_txn *t, int producer, const c
  * Errors: store errors, CM_ECORRUPT (a stored row does not decode). */
 int report_model_flush(struct report_model *m, struct cm_txn *t);
 
+/** Most case summaries held for write-back at the flush (default 32,768);
+ * past it they are written back early. Tests set it tiny. */
+void report_model_cache_limit(struct report_model *m, size_t n);
+
 /** Drop buffered changes (the transaction they belonged to aborted). */
 void report_model_discard(struct report_model *m);
 
