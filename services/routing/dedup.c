@@ -424,7 +424,17 @@ int routing_sketch_text(const struct routing_dedup_cfg *c, const char *summary, 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	joined = cm_xasprintf("%s %s", summary ? summary : "", text ? text : "");
+	{
+		size_t ls = summary ? strlen(summary) : 0, lt = text ? strlen(text) : 0;
+
+		joined = cm_xmalloc(ls + lt + 2);
+		if (ls)
+			memcpy(joined, summary, ls);
+		joined[ls] = ' ';
+		if (lt)
+			memcpy(joined + ls + 1, text, lt);
+		joined[ls + lt + 1] = '\0';
+	}
 	rc = routing_fold(c, joined, &folded);
 	free(joined);
 	if (rc)
@@ -481,11 +491,11 @@ int routing_sketch_text(const struct routing_dedup_cfg *c, const char *summary, 
 		buf[0] = '^';
 		memcpy(buf + 1, w[i].s, len);
 		buf[len + 1] = '$';
-		if (len + 2 < 3) {
-			f[nf++] = (uint32_t)(mix64(fnv(FNV_SEED ^ 'T', buf, len + 2)) >> 32);
-		} else {
-			for (size_t k = 0; k + 3 <= len + 2; k++)
-				f[nf++] = (uint32_t)(mix64(fnv(FNV_SEED ^ 'T', buf + k, 3)) >> 32);
+		for (size_t k = 0; k + 3 <= len + 2; k++) {
+			const unsigned char *b = (const unsigned char *)buf + k;
+			uint64_t tri = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16;
+
+			f[nf++] = (uint32_t)(mix64(tri ^ 0x5452494752414d00ULL) >> 32);
 		}
 		/* Pairs of neighbouring words tell two matters about the same
 		 * body apart. */
