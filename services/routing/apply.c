@@ -255,8 +255,7 @@ struct match {
 
 /* The most similar earlier petition of the same person about the same
  * respondent, at or above the threshold; ties go to the earliest. */
-static int find_match(struct routing_engine *e, struct cm_txn *t,
-		      const Donthu__V1__PetitionReceived *pr, const struct routing_sketch *sk,
+static int find_match(struct routing_engine *e, struct cm_txn *t, const struct routing_sketch *sk,
 		      const uint64_t *pks, size_t npk, struct match *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -300,7 +299,6 @@ static int find_match(struct routing_engine *e, struct cm_txn *t,
 		}
 		free(cand);
 	}
-	(void)pr;
 	return 0;
 }
 
@@ -440,7 +438,7 @@ static int apply_petition(struct routing_engine *e, struct cm_txn *t, const cm_e
 	}
 	free(rkey);
 
-	if ((rc = find_match(e, t, pr, &c.sketch, pks, npk, &m)))
+	if ((rc = find_match(e, t, &c.sketch, pks, npk, &m)))
 		return rc;
 	memset(&g, 0, sizeof(g));
 	g.decided_day = ROUTING_DAY_NONE;

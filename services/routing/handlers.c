@@ -139,6 +139,13 @@ int routing_rehome_now(struct routing *r, uint64_t *moved)
 
 	x.day = cm_day_of_ms(x.at);
 	rc = cm_store_write(r->store, rehome_txn, &x);
+	/* What the engine counted belongs to this write alone (consumer
+	 * batches are flushed as they commit): drop it, x.moved says it. */
+	{
+		uint64_t last = r->eng.pending.last_seq;
+		memset(&r->eng.pending, 0, sizeof(r->eng.pending));
+		r->eng.pending.last_seq = last;
+	}
 	if (rc == 0) {
 		*moved = x.moved;
 		*r->m.rehomed += x.moved;
