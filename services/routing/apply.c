@@ -81,6 +81,7 @@ static int emit_flag(struct routing_engine *e, struct cm_txn *t, const char *cas
 	m.agency = (char *)(agency ? agency : "");
 	m.detail = (char *)(detail ? detail : "");
 	m.rule_id = rule->id;
+	m.legal_basis = rule->basis;
 	ev.body_case = BODY(FLAGGED);
 	ev.flagged = &m;
 	if ((unsigned)kind < CM_ARRAY_LEN(e->pending.flags))
@@ -365,6 +366,7 @@ static int emit_link(struct routing_engine *e, struct cm_txn *t, const char *cas
 	m.repeat = !several && !arrival;
 	m.sent_to_several_bodies = several && not_processed;
 	m.rule_id = e->rules->action[rule]->id;
+	m.legal_basis = e->rules->action[rule]->basis;
 	ev.body_case = BODY(DUPLICATE_LINKED);
 	ev.duplicate_linked = &m;
 	e->pending.duplicates++;

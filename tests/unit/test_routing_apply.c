@@ -560,6 +560,25 @@ static void test_transfer_loop(void **state)
 	o.date = "2026-03-16";
 	apply1(&r, petition("L-2", &o));
 	expect_case(&r, "L-1", "classified:outside forwarded:DN-SGDDT forwarded:DN-SGDDT");
+	/* Every decision names its rule and that rule's legal basis. */
+	{
+		struct events e;
+		read_events(&r, 1, &e);
+		for (size_t i = 0; i < e.n; i++) {
+			const cm_env *ev = e.ev[i];
+			const char *basis = ev->body_case == BODY(CLASSIFIED)	 ? ev->classified->legal_basis
+					    : ev->body_case == BODY(ASSIGNED)	 ? ev->assigned->legal_basis
+					    : ev->body_case == BODY(TRANSFERRED) ? ev->transferred->legal_basis
+					    : ev->body_case == BODY(FILED)	 ? ev->filed->legal_basis
+					    : ev->body_case == BODY(DUPLICATE_LINKED)
+						    ? ev->duplicate_linked->legal_basis
+					    : ev->body_case == BODY(FLAGGED) ? ev->flagged->legal_basis
+									     : NULL;
+			assert_non_null(basis);
+			assert_true(strlen(basis) > 10);
+		}
+		free_events(&e);
+	}
 	expect_case(&r, "L-2", "classified:outside linked:L-1:copy flag:4 forwarded:UBND-20242");
 	{
 		struct events e;
@@ -570,6 +589,7 @@ static void test_transfer_loop(void **state)
 				assert_string_equal(e.ev[i]->flagged->detail,
 						    "UBND-20242 → DN-SGDDT → UBND-20242");
 				assert_string_equal(e.ev[i]->flagged->rule_id, "flag.transfer_loop");
+				assert_true(strlen(e.ev[i]->flagged->legal_basis) > 10);
 			}
 		free_events(&e);
 	}
