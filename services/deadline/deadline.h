@@ -40,6 +40,13 @@ struct deadline_config {
 	uint32_t recompute_batch;	/* clocks visited per transaction on reload */
 	uint64_t map_size, map_max;
 	bool simulated_clock;
+	/* CURVE (optional): our key pair serves the feed and PUB sockets to the
+	 * allowlisted clients and authenticates us to intake's and routing's
+	 * feeds, whose public keys are given. */
+	const char *curve_secret_file;
+	const char *curve_allow_file;
+	const char *intake_curve_public_file;
+	const char *routing_curve_public_file;
 };
 
 struct deadline_metrics {
@@ -64,6 +71,9 @@ struct deadline {
 	struct cm_metrics *metrics;
 	struct deadline_metrics m;
 	struct cm_signals *sig;
+	struct cm_zap *zap;
+	char curve_secret[41], curve_public[41];
+	char intake_public[41], routing_public[41];
 	struct cal *cal;
 	struct dl_policy *pol;
 	struct dl_engine engine;

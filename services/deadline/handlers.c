@@ -223,7 +223,7 @@ static void consumer_committed(uint64_t applied_seq, void *arg)
 }
 
 static void start_consumer(struct deadline *d, const char *producer, const char *ep,
-			   struct cm_feed_consumer **out)
+			   const char *server_public, struct cm_feed_consumer **out)
 {
 	static const struct cm_feed_consumer_ops ops = {
 		.apply = apply_event,
@@ -235,7 +235,14 @@ static void start_consumer(struct deadline *d, const char *producer, const char 
 		.endpoint = ep,
 		.offset_dbi = DL_DB_OFFSETS,
 	};
-	int rc = cm_feed_consumer_start(d->loop, d->zctx, d->store, &o, &ops, d, out);
+	int rc;
+
+	if (server_public && *server_public) {
+		o.curve_server_public = server_public;
+		o.curve_public = d->curve_public;
+		o.curve_secret = d->curve_secret;
+	}
+	rc = cm_feed_consumer_start(d->loop, d->zctx, d->store, &o, &ops, d, out);
 
 	if (rc)
 		cm_fatal(rc, "cannot consume the %s feed at %s", producer, ep);
@@ -243,9 +250,9 @@ static void start_consumer(struct deadline *d, const char *producer, const char 
 
 void deadline_consumers_start(struct deadline *d)
 {
-	start_consumer(d, "intake", d->cfg.intake_feed, &d->intake);
+	start_consumer(d, "intake", d->cfg.intake_feed, d->intake_public, &d->intake);
 	if (d->cfg.routing_feed)
-		start_consumer(d, "routing", d->cfg.routing_feed, &d->routing);
+		start_consumer(d, "routing", d->cfg.routing_feed, d->routing_public, &d->routing);
 }
 
 /* ------------------------------------------------------ reload jobs --- */

@@ -38,6 +38,7 @@ static void on_stop(void *arg, int signum)
 	cm_rpc_free(&d->admin);
 	cm_zwatch_free(&d->pub_w);
 	cm_zsock_close(&d->pub);
+	cm_zap_free(&d->zap);
 	if (d->timers_open) {
 		uv_close((uv_handle_t *)&d->due_timer, NULL);
 		uv_close((uv_handle_t *)&d->job_timer, NULL);
@@ -69,6 +70,14 @@ static char **split_list(const char *s)
 		s = e ? e + 1 : NULL;
 	}
 	return v;
+}
+
+/* An optional key: unset or empty means off. */
+static const char *opt_str(const struct cm_config *cfg, const char *key)
+{
+	const char *v = cm_config_str(cfg, key, NULL);
+
+	return v && *v ? cm_xstrdup(v) : NULL;
 }
 
 static void load_config(struct deadline_config *c, const char *path)
@@ -120,6 +129,10 @@ static void load_config(struct deadline_config *c, const char *path)
 		(uint32_t)cm_config_u64_or_die(cfg, "recompute_batch", 100, 1000000, 50000);
 	c->map_size = cm_config_u64_or_die(cfg, "map_size_mb", 1, 1 << 20, 256) << 20;
 	c->map_max = cm_config_u64_or_die(cfg, "map_max_mb", 1, 1 << 24, 65536) << 20;
+	c->curve_secret_file = opt_str(cfg, "curve_secret_file");
+	c->curve_allow_file = opt_str(cfg, "curve_allow_file");
+	c->intake_curve_public_file = opt_str(cfg, "intake_curve_public_file");
+	c->routing_curve_public_file = opt_str(cfg, "routing_curve_public_file");
 	clock = cm_config_str_or_die(cfg, "clock", "real");
 	if (strcmp(clock, "simulated") == 0) {
 		const char *start =
@@ -137,6 +150,35 @@ static void load_config(struct deadline_config *c, const char *path)
 	cm_config_free(&cfg);
 }
 
+static void read_key(const char *file, const char *what, char key[41])
+{
+	int rc = cm_zsock_read_key(file, key);
+
+	if (rc)
+		cm_fatal(rc, "cannot read %s %s", what, file);
+}
+
+static void load_keys(struct deadline *d)
+{
+	const struct deadline_config *c = &d->cfg;
+	int rc;
+
+	if (!c->curve_secret_file) {
+		if (c->curve_allow_file || c->intake_curve_public_file ||
+		    c->routing_curve_public_file)
+			cm_fatal(CM_ECONFIG, "CURVE keys are set but curve_secret_file is not");
+		return;
+	}
+	read_key(c->curve_secret_file, "CURVE secret key", d->curve_secret);
+	if ((rc = cm_zsock_public_of(d->curve_secret, d->curve_public)))
+		cm_fatal(rc, "cannot derive the public key of %s", c->curve_secret_file);
+	if (c->intake_curve_public_file)
+		read_key(c->intake_curve_public_file, "intake's CURVE public key", d->intake_public);
+	if (c->routing_curve_public_file)
+		read_key(c->routing_curve_public_file, "routing's CURVE public key",
+			 d->routing_public);
+}
+
 static void open_sockets(struct deadline *d)
 {
 	struct cm_zsock_opts feed = {.endpoint = d->cfg.feed_listen};
@@ -148,6 +190,15 @@ static void open_sockets(struct deadline *d)
 		.sndhwm = 100000,
 	};
 	int rc;
+
+	/* The admin socket stays plain ipc:// inside the data directory. */
+	if (d->cfg.curve_allow_file) {
+		rc = cm_zap_start(d->loop, d->zctx, d->cfg.curve_allow_file, &d->zap);
+		if (rc)
+			cm_fatal(rc, "cannot load CURVE allowlist %s", d->cfg.curve_allow_file);
+		feed.curve_server_secret = d->curve_secret;
+		pub.curve_server_secret = d->curve_secret;
+	}
 
 	if ((rc = cm_rpc_new(d->loop, d->zctx, &feed, &d->feed_rpc)))
 		cm_fatal(rc, "cannot serve the feed on %s", d->cfg.feed_listen);
@@ -173,6 +224,10 @@ static void free_config(struct deadline_config *c)
 	free((char *)c->policy_file);
 	free((char *)c->chairman_office);
 	free((char *)c->inspectorate);
+	free((char *)c->curve_secret_file);
+	free((char *)c->curve_allow_file);
+	free((char *)c->intake_curve_public_file);
+	free((char *)c->routing_curve_public_file);
 }
 
 int main(int argc, char **argv)
@@ -206,6 +261,7 @@ int main(int argc, char **argv)
 		}
 	}
 	load_config(&d->cfg, conf);
+	load_keys(d);
 
 	rc = dl_policy_load(d->cfg.policy_file, &d->pol, err, sizeof(err));
 	if (rc)
