@@ -303,11 +303,10 @@ static const struct scen scenarios[] = {
 	 .kind = PA, .channel = PORTAL, .receiving = "UBND-20242", .field = "moi-truong",
 	 .location = "20242", .hist = H_DUP | H_OPEN, .within = true, .competent = "UBND-20242",
 	 .outcome = RO_FILE, .file_reason = FR(DUPLICATE), .handling_id = "h.repeat.open"},
-	{.name = "anonymous feedback without a basis to verify: filed",
+	{.name = "anonymous feedback without a basis to verify: filed (no flag: not a denunciation)",
 	 .kind = PA, .channel = PORTAL, .receiving = "UBND-20242", .field = "moi-truong",
 	 .location = "20242", .pflags = P_ANON, .ineligible = true, .within = true,
-	 .competent = "UBND-20242", .outcome = RO_FILE, .file_reason = FR(ANONYMOUS),
-	 .flags = FL(ANONYMOUS_UNVERIFIABLE)},
+	 .competent = "UBND-20242", .outcome = RO_FILE, .file_reason = FR(ANONYMOUS)},
 
 	/* --- mixed content (TT 05/2021 Đ6 k1; Luật TCD Đ25 k3) --- */
 	{.name = "petition mixing a complaint and a denunciation: advise to split",
