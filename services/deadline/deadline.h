@@ -80,6 +80,7 @@ struct deadline {
 	uv_timer_t due_timer, job_timer;
 	bool timers_open;
 	uint64_t pub_next;		/* next feed sequence to publish live */
+	unsigned burst;			/* due entries in the next raise transaction */
 	/* A recomputation after a reload runs in batches, one per loop turn. */
 	bool job_active;
 	struct dl_recompute job;

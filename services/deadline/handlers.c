@@ -123,16 +123,20 @@ void deadline_after_commit(struct deadline *d)
 struct raise_txn {
 	struct deadline *d;
 	int64_t now;
-	unsigned visited;
+	unsigned max, visited;
 	bool more;
 };
+
+/* The first transaction of a burst is small, so the first escalation of a
+ * busy instant reaches subscribers after a few hundred entries rather than
+ * after raise_batch of them; later ones grow to raise_batch for throughput. */
+#define FIRST_BURST 64u
 
 static int raise_fn(struct cm_txn *t, void *arg)
 {
 	struct raise_txn *r = arg;
 
-	return dl_engine_raise(&r->d->engine, t, r->now, r->d->cfg.raise_batch, &r->visited,
-			       &r->more);
+	return dl_engine_raise(&r->d->engine, t, r->now, r->max, &r->visited, &r->more);
 }
 
 static void on_due(uv_timer_t *h)
@@ -144,6 +148,9 @@ static void on_due(uv_timer_t *h)
 
 	if (d->stopping)
 		return;
+	if (d->burst < FIRST_BURST || d->burst > d->cfg.raise_batch)
+		d->burst = FIRST_BURST < d->cfg.raise_batch ? FIRST_BURST : d->cfg.raise_batch;
+	r.max = d->burst;
 	rc = cm_store_write(d->store, raise_fn, &r);
 	cm_histogram_observe(d->m.raise_seconds, (double)(cm_clock_mono_ns() - t0) / 1e9);
 	(*d->m.raise_txns)++;
@@ -157,6 +164,8 @@ static void on_due(uv_timer_t *h)
 	if (d->store_err)
 		cm_log_notice(DEADLINE, "storing again after: %s", cm_strerror(d->store_err));
 	d->store_err = 0;
+	d->burst = r.more ? (d->burst * 4 < d->cfg.raise_batch ? d->burst * 4 : d->cfg.raise_batch)
+			  : FIRST_BURST;
 	deadline_after_commit(d);
 }
 
