@@ -12,10 +12,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "common/clock.h"
@@ -295,6 +298,46 @@ static void reply_control(struct cm_rpc *r, struct cm_rpc_req **req, bool ok, co
 	cm_rpc_reply(r, req, &env);
 }
 
+/*
+ * After a recomputation has read every clock, the process maps most of the
+ * store: the kernel maps the neighbours of each page faulted in (fault-around)
+ * and the clocks' pages are spread through the file. Those are clean pages of
+ * a read-only shared mapping, so dropping our mapping of them frees resident
+ * memory at the cost of a re-fault on the next read; the page cache keeps
+ * them. Freed transaction buffers go back to the system the same way.
+ * TODO(store): this belongs in store.c as cm_store_trim(); done here by the
+ * mapping's path so the deadline service keeps its footprint after a reload.
+ */
+static void trim_memory(struct deadline *d)
+{
+	char path[PATH_MAX], line[PATH_MAX + 128];
+	FILE *f = fopen("/proc/self/maps", "r");
+	size_t plen;
+
+	malloc_trim(0);
+	if (!f)
+		return;
+	if (!realpath(d->cfg.data_dir, path)) {
+		fclose(f);
+		return;
+	}
+	plen = strlen(path);
+	snprintf(path + plen, sizeof(path) - plen, "/data.mdb");
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8], *name = strchr(line, '/');
+		size_t n;
+		if (!name || sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+			continue;
+		n = strcspn(name, "\n");
+		name[n] = '\0';
+		/* Only LMDB's read-only map: a writable one would hold data. */
+		if (strcmp(name, path) == 0 && perms[1] == '-')
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(f);
+}
+
 static void on_job(uv_timer_t *h)
 {
 	struct deadline *d = h->data;
@@ -330,6 +373,7 @@ static void on_job(uv_timer_t *h)
 		d->job_active = false;
 		if (d->job_req)
 			reply_control(d->admin, &d->job_req, true, detail);
+		trim_memory(d);
 	}
 }
 

@@ -126,7 +126,7 @@ static void load_config(struct deadline_config *c, const char *path)
 	c->inspectorate = cm_xstrdup(cm_config_str_or_die(cfg, "inspectorate", "DN-TTR"));
 	c->raise_batch = (uint32_t)cm_config_u64_or_die(cfg, "raise_batch", 1, 100000, 2000);
 	c->recompute_batch =
-		(uint32_t)cm_config_u64_or_die(cfg, "recompute_batch", 100, 1000000, 50000);
+		(uint32_t)cm_config_u64_or_die(cfg, "recompute_batch", 100, 1000000, 10000);
 	c->map_size = cm_config_u64_or_die(cfg, "map_size_mb", 1, 1 << 20, 256) << 20;
 	c->map_max = cm_config_u64_or_die(cfg, "map_max_mb", 1, 1 << 24, 65536) << 20;
 	c->curve_secret_file = opt_str(cfg, "curve_secret_file");
