@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,39 @@ static void on_timer(uv_timer_t *t)
 	rearm(f);
 }
 
+void cm_feed_digest(const void *buf, size_t len, uint8_t out[8])
+{
+	uint8_t full[32];
+
+	crypto_generichash(full, sizeof(full), buf, len, NULL, 0);
+	memcpy(out, full, 8);
+}
+
+struct verify_ctx {
+	struct cm_feed *f;
+	uint64_t seq;
+	uint8_t digest[8];
+	int found;
+};
+
+static int verify_txn(struct cm_txn *t, void *arg)
+{
+	struct verify_ctx *v = arg;
+	unsigned char key[8];
+	struct cm_val val;
+	int rc;
+
+	cm_be64_put(key, v->seq);
+	rc = cm_txn_get(t, v->f->dbi, key, sizeof(key), &val);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	cm_feed_digest(val.data, val.size, v->digest);
+	v->found = 1;
+	return 0;
+}
+
 static void on_fetch(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
 {
 	struct cm_feed *f = arg;
@@ -253,6 +287,25 @@ static void on_fetch(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void
 	uint32_t max = q ? q->max_events : 0;
 	uint32_t wait = q ? q->wait_ms : 0;
 
+	/* The consumer names the last event it applied: if ours at that sequence
+	 * is a different event, our history is not the one it applied (we were
+	 * restored from an older backup and have since appended other events).
+	 * Serving on would make it skip ours; say so instead. */
+	if (q && q->verify_seq && q->verify_digest.len == 8 && q->verify_seq <= f->head) {
+		struct verify_ctx v = {.f = f, .seq = q->verify_seq};
+		if (cm_store_read(f->s, verify_txn, &v) == 0 && v.found &&
+		    memcmp(v.digest, q->verify_digest.data, 8) != 0) {
+			cm_log_error(FEED,
+				     "consumer %s applied a different event %" PRIu64
+				     " than ours: histories diverged",
+				     q->consumer ? q->consumer : "?", q->verify_seq);
+			cm_env_free(&env);
+			cm_rpc_reply_error(r, &req, "diverged", "fetch.verify_digest",
+					   "the producer's event at verify_seq differs from the one "
+					   "the consumer applied");
+			return;
+		}
+	}
 	cm_env_free(&env);
 	if (from == 0) {
 		cm_rpc_reply_error(r, &req, "invalid_field", "fetch.from_seq", "from_seq must be >= 1");
@@ -419,30 +472,46 @@ struct cm_feed_consumer {
 	uv_timer_t *timer;
 	enum timer_mode tmode;
 	uint64_t applied, head;
+	uint8_t digest[8];	/* of the last applied event; valid when has_digest */
+	bool has_digest;
 	int last_err;
-	bool inflight, paused, stopping;
+	bool inflight, paused, stopping, diverged;
 };
 
-int cm_feed_offset_get(struct cm_txn *t, unsigned offset_dbi, const char *producer, uint64_t *out)
+/* The stored offset: 8-byte big-endian sequence, then (since the divergence
+ * check) the 8-byte digest of that event. */
+static int offset_read(struct cm_txn *t, unsigned offset_dbi, const char *producer, uint64_t *out,
+		       uint8_t digest[8], bool *has_digest)
 {
 	struct cm_val v;
 	int rc = cm_txn_get(t, offset_dbi, producer, strlen(producer), &v);
 
 	*out = 0;
+	if (has_digest)
+		*has_digest = false;
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
 		return rc;
-	if (v.size != 8)
+	if (v.size != 8 && v.size != 16)
 		return CM_ECORRUPT;
 	*out = cm_be64_get(v.data);
+	if (v.size == 16 && digest) {
+		memcpy(digest, (const uint8_t *)v.data + 8, 8);
+		*has_digest = true;
+	}
 	return 0;
+}
+
+int cm_feed_offset_get(struct cm_txn *t, unsigned offset_dbi, const char *producer, uint64_t *out)
+{
+	return offset_read(t, offset_dbi, producer, out, NULL, NULL);
 }
 
 static int load_offset_txn(struct cm_txn *t, void *arg)
 {
 	struct cm_feed_consumer *c = arg;
-	return cm_feed_offset_get(t, c->offset_dbi, c->producer, &c->applied);
+	return offset_read(t, c->offset_dbi, c->producer, &c->applied, c->digest, &c->has_digest);
 }
 
 static void consumer_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void *arg);
@@ -495,10 +564,15 @@ static void send_fetch(struct cm_feed_consumer *c)
 	zmq_msg_t m;
 	int rc;
 
-	if (c->paused || c->stopping || c->inflight)
+	if (c->paused || c->stopping || c->inflight || c->diverged)
 		return;
 	q.consumer = c->name;
 	q.from_seq = c->applied + 1;
+	if (c->applied && c->has_digest) {
+		q.verify_seq = c->applied;
+		q.verify_digest.data = c->digest;
+		q.verify_digest.len = 8;
+	}
 	q.max_events = c->max_events;
 	q.wait_ms = c->wait_ms;
 	env.schema_version = CM_ENV_SCHEMA_VERSION;
@@ -547,13 +621,14 @@ struct apply_ctx {
 	const ProtobufCBinaryData *raw;
 	size_t n;
 	uint64_t last;
+	uint8_t digest[8];
 };
 
 static int apply_batch_txn(struct cm_txn *t, void *arg)
 {
 	struct apply_ctx *a = arg;
 	struct cm_feed_consumer *c = a->c;
-	unsigned char val[8];
+	unsigned char val[16];
 	uint64_t stored;
 	int rc;
 
@@ -573,11 +648,13 @@ static int apply_batch_txn(struct cm_txn *t, void *arg)
 		if (rc)
 			return rc;
 		a->last = seq;
+		cm_feed_digest(a->raw[i].data, a->raw[i].len, a->digest);
 	}
 	if (a->last == stored)
 		return 0;
 	cm_be64_put(val, a->last);
-	return cm_txn_put(t, c->offset_dbi, c->producer, strlen(c->producer), val, 8, 0);
+	memcpy(val + 8, a->digest, 8);
+	return cm_txn_put(t, c->offset_dbi, c->producer, strlen(c->producer), val, 16, 0);
 }
 
 static void handle_reply(struct cm_feed_consumer *c, Donthu__V1__FetchReply *fr)
@@ -587,11 +664,14 @@ static void handle_reply(struct cm_feed_consumer *c, Donthu__V1__FetchReply *fr)
 
 	c->head = fr->head_seq;
 	if (fr->n_events == 0) {
-		if (c->applied > fr->head_seq && c->last_err != CM_EGAP) {
-			cm_log_error(FEED,
-				     "producer %s head %" PRIu64 " is behind our applied %" PRIu64
-				     " (restored from an older backup?)",
-				     c->producer, fr->head_seq, c->applied);
+		if (c->applied > fr->head_seq) {
+			/* Wait for it: once it reaches our position, the digest check
+			 * tells whether it is the same history or another one. */
+			if (c->last_err != CM_EGAP)
+				cm_log_error(FEED,
+					     "producer %s head %" PRIu64 " is behind our applied %" PRIu64
+					     " (restored from an older backup?)",
+					     c->producer, fr->head_seq, c->applied);
 			c->last_err = CM_EGAP;
 			set_timer(c, TM_RETRY, c->wait_ms);
 			return;
@@ -613,6 +693,10 @@ static void handle_reply(struct cm_feed_consumer *c, Donthu__V1__FetchReply *fr)
 	rc = cm_store_write(c->s, apply_batch_txn, &a);
 	if (rc == 0) {
 		uint64_t before = c->applied;
+		if (a.last != before) {
+			memcpy(c->digest, a.digest, 8);
+			c->has_digest = true;
+		}
 		c->applied = a.last;
 		if (c->last_err)
 			cm_log_notice(FEED, "consuming %s again at %" PRIu64, c->producer, c->applied);
@@ -653,12 +737,26 @@ static void consumer_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void
 		c->tmode = TM_NONE;
 		handle_reply(c, env->fetch_reply);
 	} else if (env->body_case == DONTHU__V1__ENVELOPE__BODY_CONTROL_REPLY) {
+		const Donthu__V1__ErrorDetail *e =
+			env->control_reply ? env->control_reply->error : NULL;
 		c->inflight = false;
-		cm_log_error(FEED, "producer %s refused fetch: %s", c->producer,
-			     env->control_reply && env->control_reply->error
-				     ? env->control_reply->error->message
-				     : "?");
-		set_timer(c, TM_RETRY, 1000);
+		uv_timer_stop(c->timer);
+		c->tmode = TM_NONE;
+		if (e && e->code && strcmp(e->code, "diverged") == 0) {
+			/* Skipping would lose the producer's events; applying them
+			 * would mix two histories. Stop and say so. */
+			cm_log_error(FEED,
+				     "producer %s no longer has the event %" PRIu64
+				     " we applied: stores restored out of order? Not consuming %s "
+				     "until a consistent pair of stores is restored",
+				     c->producer, c->applied, c->producer);
+			c->diverged = true;
+			c->last_err = CM_EGAP;
+		} else {
+			cm_log_error(FEED, "producer %s refused fetch: %s", c->producer,
+				     e ? e->message : "?");
+			set_timer(c, TM_RETRY, 1000);
+		}
 	}
 	cm_env_free(&env);
 }

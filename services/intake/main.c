@@ -39,6 +39,12 @@ static void on_stop(void *arg, int signum)
 	cm_signals_free(&in->sig);
 }
 
+static int count_cases(struct cm_txn *t, void *arg)
+{
+	struct intake *in = arg;
+	return cm_txn_count(t, INTAKE_DB_CASES, &in->cases);
+}
+
 static void load_config(struct intake_config *c, const char *path)
 {
 	struct cm_config *cfg = NULL;
@@ -160,6 +166,8 @@ int main(int argc, char **argv)
 		cm_fatal(rc, "store %s has an unexpected layout", in->cfg.data_dir);
 	if ((rc = cm_feed_new(in->store, &fo, &in->feed)))
 		cm_fatal(rc, "cannot read the intake feed");
+	if ((rc = cm_store_read(in->store, count_cases, in)))
+		cm_fatal(rc, "cannot count the stored cases");
 
 	uv_loop_init(&loop);
 	in->loop = &loop;

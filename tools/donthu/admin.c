@@ -99,9 +99,23 @@ enum outcome { DONE, REFUSED, SKIPPED, SILENT };
 /* Send req to the admin socket of every wanted service at once; print one
  * line per service. not_served: error codes meaning "this service does not
  * do that" (counted as skipped when all services were asked). */
+static int broadcast_ordered(struct cli *c, const bool want[SVC_COUNT], bool all, const cm_env *req,
+			     const char *verb, bool show_now, bool one_by_one);
+
 static int broadcast(struct cli *c, const bool want[SVC_COUNT], bool all, const cm_env *req,
 		     const char *verb, bool show_now)
 {
+	return broadcast_ordered(c, want, all, req, verb, show_now, false);
+}
+
+/* one_by_one: ask each service only after the previous one answered, in the
+ * order consumers first (report, deadline, routing, intake). A backup taken
+ * in that order can never hold a consumer that is ahead of its producer. */
+static int broadcast_ordered(struct cli *c, const bool want[SVC_COUNT], bool all, const cm_env *req,
+			     const char *verb, bool show_now, bool one_by_one)
+{
+	static const int consumers_first[SVC_COUNT] = {SVC_REPORT, SVC_DEADLINE, SVC_ROUTING,
+						       SVC_INTAKE};
 	struct cli_chan chs[SVC_COUNT];
 	cm_env *outs[SVC_COUNT];
 	int rcs[SVC_COUNT], svc[SVC_COUNT];
@@ -109,13 +123,19 @@ static int broadcast(struct cli *c, const bool want[SVC_COUNT], bool all, const 
 	bool refused = false, silent = false;
 	struct cli_table t;
 
-	for (int s = 0; s < SVC_COUNT; s++)
+	for (int k = 0; k < SVC_COUNT; k++) {
+		int s = one_by_one ? consumers_first[k] : k;
 		if (want[s]) {
 			chs[n].ep = &c->admin[s];
 			chs[n].sock = NULL;
 			svc[n++] = s;
 		}
-	cli_call_many(c, chs, n, req, c->timeout_ms, outs, rcs);
+	}
+	if (one_by_one)
+		for (size_t i = 0; i < n; i++)
+			cli_call_many(c, &chs[i], 1, req, c->timeout_ms, &outs[i], &rcs[i]);
+	else
+		cli_call_many(c, chs, n, req, c->timeout_ms, outs, rcs);
 	cli_table_init(&t, 3);
 	for (size_t i = 0; i < n; i++) {
 		const char *name = cli_svc_names[svc[i]];
@@ -416,7 +436,7 @@ static int run_backup(struct cli *c, int argc, char **argv)
 	req.backup = &br;
 	/* Every store was asked for: one that does not answer is a hole in the
 	 * backup, never a skip. */
-	return broadcast(c, want, false, &req, "copied", false);
+	return broadcast_ordered(c, want, false, &req, "copied", false, true);
 }
 
 int cli_cmd_admin(struct cli *c, int argc, char **argv)

@@ -104,7 +104,10 @@ int cm_feed_consumer_start(uv_loop_t *loop, void *zctx, struct cm_store *s,
 /** Last applied sequence and last head the producer reported. */
 uint64_t cm_feed_consumer_applied(const struct cm_feed_consumer *c);
 uint64_t cm_feed_consumer_head(const struct cm_feed_consumer *c);
-/** Last error applying or storing (0 when healthy), for /healthz and /metrics. */
+/** Last error applying or storing (0 when healthy), for /healthz and /metrics.
+ * CM_EGAP stays set when the producer's history diverged from what this
+ * consumer applied: it then stops consuming until an operator restores a
+ * consistent pair of stores (nothing is skipped). */
 int cm_feed_consumer_error(const struct cm_feed_consumer *c);
 
 /** Stop (true) or resume pulling. */
@@ -112,6 +115,10 @@ void cm_feed_consumer_pause(struct cm_feed_consumer *c, bool paused);
 
 /** Stop and free. Accepts pointer to NULL; sets *c NULL. */
 void cm_feed_consumer_free(struct cm_feed_consumer **c);
+
+/** Digest of a stored event for divergence checks: the first 8 bytes of
+ * BLAKE2b-256 of its bytes. */
+void cm_feed_digest(const void *buf, size_t len, uint8_t out[8]);
 
 /** Read a consumer's stored offset for producer inside a transaction (0 if
  * none). */
