@@ -97,6 +97,9 @@ static double replay(struct cm_store *s, const struct gen_feed feeds[3], size_t 
 	struct report_model *m = report_model_new(true);
 	uint64_t t0 = cm_clock_mono_ns();
 	double c0 = cpu_seconds();
+
+	if (getenv("REPORT_BENCH_CACHE"))
+		report_model_cache_limit(m, strtoull(getenv("REPORT_BENCH_CACHE"), NULL, 10));
 	size_t n = 0;
 
 	for (int f = 0; f < 3 && n < limit; f++)
@@ -215,6 +218,9 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++) {
 		char *d = cm_xasprintf("%s/live%d", dir, r);
 		size_t lim = total < 500000 ? total : 500000;
+		/* REPORT_BENCH_LIVE=0 skips the live measurement (profiling). */
+		if (getenv("REPORT_BENCH_LIVE") && *getenv("REPORT_BENCH_LIVE") == '0')
+			lim = 0;
 		s = open_store(d);
 		live[r] = replay(s, feeds, lim, 2000, true, &applied, &lcpu[r]);
 		cm_store_close(&s);

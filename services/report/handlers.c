@@ -100,122 +100,154 @@ static struct report_qctx qctx(struct report_service *s)
 	return x;
 }
 
-struct report_txn {
+/* Queries run on libuv's worker pool in read transactions (cm_store_read is
+ * allowed there): a mass list or a broad case list reads up to a million
+ * summaries and must not stall consuming. The reply is sent from the loop
+ * in the after-work callback. The register and forms a job uses stay alive
+ * until it ends (reload retires them, see on_reload). */
+enum qkind { QK_REPORT, QK_CASES, QK_HISTORY };
+
+struct qjob {
+	uv_work_t work;
+	struct report_service *s;
+	struct cm_rpc *r;
+	struct cm_rpc_req *req;
+	cm_env *env;
+	enum qkind kind;
 	struct report_qctx x;
-	const cm_env *in;
 	Donthu__V1__ReportReply *report;
 	Donthu__V1__CaseListReply *cases;
 	Donthu__V1__CaseHistoryReply *history;
+	uint64_t t0;
+	int rc;
 };
 
-static int report_txn(struct cm_txn *t, void *arg)
+static int job_txn(struct cm_txn *t, void *arg)
 {
-	struct report_txn *q = arg;
-	return report_query_report(t, &q->x, q->in->report_query, &q->report);
+	struct qjob *j = arg;
+
+	switch (j->kind) {
+	case QK_REPORT: return report_query_report(t, &j->x, j->env->report_query, &j->report);
+	case QK_CASES: return report_query_cases(t, &j->x, j->env->case_list, &j->cases);
+	default:
+		return report_query_history(t, &j->x, j->env->case_history->case_number,
+					    &j->history);
+	}
 }
 
-static int cases_txn(struct cm_txn *t, void *arg)
+static void job_work(uv_work_t *w)
 {
-	struct report_txn *q = arg;
-	return report_query_cases(t, &q->x, q->in->case_list, &q->cases);
+	struct qjob *j = w->data;
+	j->rc = cm_store_read(j->s->store, job_txn, j);
 }
 
-static int history_txn(struct cm_txn *t, void *arg)
+static void retire_release(struct report_service *s);
+
+static void job_done(uv_work_t *w, int status)
 {
-	struct report_txn *q = arg;
-	return report_query_history(t, &q->x, q->in->case_history->case_number, &q->history);
+	struct qjob *j = w->data;
+	struct report_service *s = j->s;
+	cm_env out = DONTHU__V1__ENVELOPE__INIT;
+
+	s->inflight--;
+	if (status == UV_ECANCELED || s->stopping) {
+		cm_rpc_req_free(&j->req);
+	} else if (j->rc) {
+		cm_log_error_err(REPORT, j->rc, "query failed reading the store");
+		(*s->m.queries_bad)++;
+		cm_rpc_reply_error(j->r, &j->req, "storage_error", "", cm_strerror(j->rc));
+	} else {
+		switch (j->kind) {
+		case QK_REPORT:
+			cm_histogram_observe(s->m.report_seconds,
+					     (double)(cm_clock_mono_ns() - j->t0) / 1e9);
+			(*s->m.queries_report)++;
+			out.body_case = BODY(REPORT_REPLY);
+			out.report_reply = j->report;
+			break;
+		case QK_CASES:
+			(*s->m.queries_cases)++;
+			out.body_case = BODY(CASE_LIST_REPLY);
+			out.case_list_reply = j->cases;
+			break;
+		default:
+			(*s->m.queries_history)++;
+			out.body_case = BODY(CASE_HISTORY_REPLY);
+			out.case_history_reply = j->history;
+			break;
+		}
+		/* A very long history could exceed the envelope cap; say so
+		 * rather than send nothing. */
+		if (cm_env_size(&out) > CM_ENV_MAX_BYTES)
+			cm_rpc_reply_error(j->r, &j->req, "too_large", "",
+					   "the answer is larger than one message; narrow the query");
+		else
+			send_env(j->r, &j->req, &out);
+	}
+	if (j->report)
+		donthu__v1__report_reply__free_unpacked(j->report, NULL);
+	if (j->cases)
+		donthu__v1__case_list_reply__free_unpacked(j->cases, NULL);
+	if (j->history)
+		donthu__v1__case_history_reply__free_unpacked(j->history, NULL);
+	cm_env_free(&j->env);
+	free(j);
+	if (s->inflight == 0)
+		retire_release(s);
 }
 
-static void storage_error(struct report_service *s, struct cm_rpc *r, struct cm_rpc_req **req,
-			  int rc)
+static void start_job(struct report_service *s, struct cm_rpc *r, struct cm_rpc_req *req,
+		      cm_env *env, enum qkind kind)
 {
-	cm_log_error_err(REPORT, rc, "query failed reading the store");
-	(*s->m.queries_bad)++;
-	cm_rpc_reply_error(r, req, "storage_error", "", cm_strerror(rc));
+	struct qjob *j = cm_xcalloc(1, sizeof(*j));
+	int rc;
+
+	j->s = s;
+	j->r = r;
+	j->req = req;
+	j->env = env;
+	j->kind = kind;
+	j->x = qctx(s);
+	j->t0 = cm_clock_mono_ns();
+	j->work.data = j;
+	rc = uv_queue_work(s->loop, &j->work, job_work, job_done);
+	if (rc) {
+		cm_rpc_reply_error(r, &j->req, "unavailable", "", uv_strerror(rc));
+		cm_env_free(&j->env);
+		free(j);
+		return;
+	}
+	s->inflight++;
 }
 
 static void on_report(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
 {
-	struct report_service *s = arg;
-	struct report_txn q = {.x = qctx(s), .in = env};
-	cm_env out = DONTHU__V1__ENVELOPE__INIT;
-	uint64_t t0 = cm_clock_mono_ns();
-	int rc;
-
 	if (!env->report_query) {
 		cm_rpc_reply_error(r, &req, "missing_field", "report_query", "empty query");
-		goto out;
+		cm_env_free(&env);
+		return;
 	}
-	rc = cm_store_read(s->store, report_txn, &q);
-	if (rc) {
-		storage_error(s, r, &req, rc);
-		goto out;
-	}
-	cm_histogram_observe(s->m.report_seconds, (double)(cm_clock_mono_ns() - t0) / 1e9);
-	(*s->m.queries_report)++;
-	out.body_case = BODY(REPORT_REPLY);
-	out.report_reply = q.report;
-	send_env(r, &req, &out);
-	donthu__v1__report_reply__free_unpacked(q.report, NULL);
-out:
-	cm_env_free(&env);
+	start_job(arg, r, req, env, QK_REPORT);
 }
 
 static void on_cases(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
 {
-	struct report_service *s = arg;
-	struct report_txn q = {.x = qctx(s), .in = env};
-	cm_env out = DONTHU__V1__ENVELOPE__INIT;
-	int rc;
-
 	if (!env->case_list) {
 		cm_rpc_reply_error(r, &req, "missing_field", "case_list", "empty query");
-		goto out;
+		cm_env_free(&env);
+		return;
 	}
-	rc = cm_store_read(s->store, cases_txn, &q);
-	if (rc) {
-		storage_error(s, r, &req, rc);
-		goto out;
-	}
-	(*s->m.queries_cases)++;
-	out.body_case = BODY(CASE_LIST_REPLY);
-	out.case_list_reply = q.cases;
-	send_env(r, &req, &out);
-	donthu__v1__case_list_reply__free_unpacked(q.cases, NULL);
-out:
-	cm_env_free(&env);
+	start_job(arg, r, req, env, QK_CASES);
 }
 
 static void on_history(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
 {
-	struct report_service *s = arg;
-	struct report_txn q = {.x = qctx(s), .in = env};
-	cm_env out = DONTHU__V1__ENVELOPE__INIT;
-	int rc;
-
 	if (!env->case_history) {
 		cm_rpc_reply_error(r, &req, "missing_field", "case_history", "empty query");
-		goto out;
+		cm_env_free(&env);
+		return;
 	}
-	rc = cm_store_read(s->store, history_txn, &q);
-	if (rc) {
-		storage_error(s, r, &req, rc);
-		goto out;
-	}
-	(*s->m.queries_history)++;
-	out.body_case = BODY(CASE_HISTORY_REPLY);
-	out.case_history_reply = q.history;
-	/* A very long history could exceed the envelope cap; say so rather
-	 * than send nothing. */
-	if (cm_env_size(&out) > CM_ENV_MAX_BYTES) {
-		cm_rpc_reply_error(r, &req, "too_large", "case_history",
-				   "the history is larger than one message");
-	} else {
-		send_env(r, &req, &out);
-	}
-	donthu__v1__case_history_reply__free_unpacked(q.history, NULL);
-out:
-	cm_env_free(&env);
+	start_job(arg, r, req, env, QK_HISTORY);
 }
 
 struct count_ctx {
@@ -296,6 +328,28 @@ static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void
 		reply_control(r, &req, true, "clock moved");
 }
 
+static void retire(struct report_service *s, struct report_forms *f, struct cm_register *r)
+{
+	s->retired = cm_xrealloc(s->retired, (s->nretired + 1) * sizeof(*s->retired));
+	s->retired[s->nretired].forms = f;
+	s->retired[s->nretired].reg = r;
+	s->nretired++;
+}
+
+static void retire_release(struct report_service *s)
+{
+	for (size_t i = 0; i < s->nretired; i++) {
+		report_forms_free(&s->retired[i].forms);
+		cm_register_free(&s->retired[i].reg);
+	}
+	free(s->retired);
+	s->retired = NULL;
+	s->nretired = 0;
+	/* Stopping waited for the last query to close the sockets. */
+	if (s->stopping && s->inflight == 0 && s->close_pending)
+		report_close_sockets(s);
+}
+
 /* Reload builds the new data first and swaps only when it loaded: a bad file
  * leaves the service on the old version and says why. */
 static void on_reload(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
@@ -325,14 +379,18 @@ static void on_reload(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 		cm_rpc_reply_error(r, &req, "reload_failed", "reload.what", err);
 		goto out;
 	}
+	/* Queries running on workers may still read the old data: it is
+	 * retired and freed once none is in flight. */
 	if (nf) {
-		report_forms_free(&s->forms);
+		retire(s, s->forms, NULL);
 		s->forms = nf;
 	}
 	if (nr) {
-		cm_register_free(&s->reg);
+		retire(s, NULL, s->reg);
 		s->reg = nr;
 	}
+	if (s->inflight == 0)
+		retire_release(s);
 	snprintf(detail, sizeof(detail), "reloaded%s%s%s%s", forms ? " forms " : "",
 		 forms ? s->forms->version : "", reg ? " register " : "",
 		 reg ? cm_register_version(s->reg) : "");
@@ -450,4 +508,18 @@ void report_metrics_extra(void *arg, struct cm_buf *out)
 			   "donthu_report_store_bytes{kind=\"map\"} %" PRIu64 "\n"
 			   "donthu_report_store_bytes{kind=\"used\"} %" PRIu64 "\n",
 		      st.map_size, st.used_bytes);
+}
+
+void report_close_sockets(struct report_service *s)
+{
+	/* A query still on a worker holds a request of these sockets: they
+	 * close when it has been dropped (job_done). */
+	if (s->inflight) {
+		s->close_pending = true;
+		return;
+	}
+	s->close_pending = false;
+	cm_rpc_free(&s->query);
+	cm_rpc_free(&s->admin);
+	cm_zap_free(&s->zap);
 }

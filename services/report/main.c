@@ -32,10 +32,8 @@ static void on_stop(void *arg, int signum)
 	 * here: closing the consumers just stops the next fetch. */
 	report_feeds_stop(s);
 	cm_http_free(&s->http);
-	cm_rpc_free(&s->query);
-	cm_rpc_free(&s->admin);
-	cm_zap_free(&s->zap);
 	cm_signals_free(&s->sig);
+	report_close_sockets(s);
 }
 
 static const char *opt_str(struct cm_config *cfg, const char *key)

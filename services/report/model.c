@@ -617,7 +617,7 @@ size_t report_case_contrib(const struct report_case *c, struct report_contrib *o
 }
 
 /* Case summaries held for write-back before the oldest are written early. */
-#define CACHE_MAX 32768
+#define CACHE_MAX 131072
 
 /* --------------------------------------------------- the delta buffer --- */
 
@@ -721,7 +721,7 @@ static uint32_t intern(struct report_model *m, const char *code)
 		m->capcodes = m->capcodes ? 2 * m->capcodes : 256;
 		m->codes = cm_xrealloc(m->codes, m->capcodes * sizeof(*m->codes));
 	}
-	m->codes[m->ncodes] = cm_xstrndup(code, REPORT_CODE_MAX);
+	m->codes[m->ncodes] = cm_xstrndup(code, strnlen(code, REPORT_CODE_MAX));
 	m->itab[j] = (uint32_t)++m->ncodes;
 	return m->last = (uint32_t)m->ncodes - 1;
 }

@@ -157,7 +157,8 @@ int report_apply(struct report_model *m, struct cm_txn *t, int producer, const c
  * Errors: store errors, CM_ECORRUPT (a stored row does not decode). */
 int report_model_flush(struct report_model *m, struct cm_txn *t);
 
-/** Most case summaries held for write-back at the flush (default 32,768);
+/** Most case summaries held for write-back at the flush (default 131,072,
+ * about 3.4 KiB each);
  * past it they are written back early. Tests set it tiny. */
 void report_model_cache_limit(struct report_model *m, size_t n);
 

@@ -103,39 +103,42 @@ static int level_rank(enum cm_agency_level l)
 	}
 }
 
-static const struct cm_register *sort_reg;
+struct ranked {
+	const struct cm_agency *a;
+	int rank;
+};
 
-static int cmp_agency(const void *pa, const void *pb)
+static int cmp_ranked(const void *pa, const void *pb)
 {
-	const struct cm_agency *a = cm_register_agency(sort_reg, *(const char *const *)pa);
-	const struct cm_agency *b = cm_register_agency(sort_reg, *(const char *const *)pb);
-	int ra = level_rank(a->level), rb = level_rank(b->level);
+	const struct ranked *a = pa, *b = pb;
 
-	if (ra != rb)
-		return ra - rb;
-	return strcmp(a->code, b->code);
+	if (a->rank != b->rank)
+		return a->rank - b->rank;
+	return strcmp(a->a->code, b->a->code);
 }
 
+/* Runs on query worker threads: no shared state (the register is
+ * read-only). */
 static void build_scope(const struct report_qctx *x, const char *agency, bool subunits,
 			cm_day_t day, struct scope *s)
 {
 	const struct cm_agency *top = x->reg ? cm_register_agency(x->reg, agency) : NULL;
-	size_t first;
+	struct ranked *v;
+	size_t n = 0;
 
 	scope_add(s, top ? top->code : agency, top ? top->name : agency);
 	if (!top || !subunits)
 		return;
-	first = s->n;
+	v = cm_xcalloc(cm_register_agency_count(x->reg) + 1, sizeof(*v));
 	for (size_t i = 0; i < cm_register_agency_count(x->reg); i++) {
 		const struct cm_agency *a = cm_register_agency_at(x->reg, i);
 		if (a != top && cm_agency_active(a, day) && cm_register_is_under(x->reg, a, top))
-			scope_add(s, a->code, a->name);
+			v[n++] = (struct ranked){a, level_rank(a->level)};
 	}
-	/* Loop thread only: the comparator reads the register through a static. */
-	sort_reg = x->reg;
-	qsort(s->codes + first, s->n - first, sizeof(*s->codes), cmp_agency);
-	for (size_t i = first; i < s->n; i++)
-		s->names[i] = cm_register_agency(x->reg, s->codes[i])->name;
+	qsort(v, n, sizeof(*v), cmp_ranked);
+	for (size_t i = 0; i < n; i++)
+		scope_add(s, v[i].a->code, v[i].a->name);
+	free(v);
 }
 
 /* Which row a stored agency's counters go to, or -1. */

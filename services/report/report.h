@@ -73,8 +73,14 @@ struct report_service {
 	struct report_feed feeds[3];
 	struct cm_signals *sig;
 	struct cm_zap *zap;
-	bool stopping;
+	bool stopping, close_pending;
 	int store_err;
+	unsigned inflight;		/* queries running on workers */
+	struct {
+		struct report_forms *forms;
+		struct cm_register *reg;
+	} *retired;			/* replaced by a reload, freed when inflight is 0 */
+	size_t nretired;
 };
 
 /* handlers.c */
@@ -83,6 +89,9 @@ void report_handlers_register(struct report_service *s);
 int report_feeds_start(struct report_service *s);
 void report_feeds_stop(struct report_service *s);
 int report_health(void *arg, char *reason, size_t size);
+/** Close the query and admin sockets, or, while queries are in flight,
+ * once the last one has ended. */
+void report_close_sockets(struct report_service *s);
 void report_metrics_init(struct report_service *s);
 void report_metrics_extra(void *arg, struct cm_buf *out);
 

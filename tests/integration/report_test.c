@@ -54,6 +54,13 @@ static int setup(void **state)
 		svc_write_identity_key(keys);
 		free(keys);
 	}
+	/* A private copy of the forms, so a test can break it and reload. */
+	{
+		char *cmd = cm_xasprintf("mkdir -p %s/forms && cp %s/forms/*.json %s/forms/", tmp,
+					 DONTHU_DATA_DIR, tmp);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
 	ienv[n++] = cm_xasprintf("DONTHU_INTAKE_DATA_DIR=%s/intake", tmp);
 	ienv[n++] = cm_xasprintf("DONTHU_INTAKE_LISTEN=%s", ep_submit);
 	ienv[n++] = cm_xasprintf("DONTHU_INTAKE_FEED_LISTEN=%s", ep_feed);
@@ -71,7 +78,7 @@ static int setup(void **state)
 	renv[n++] = cm_xasprintf("DONTHU_REPORT_ADMIN_LISTEN=%s", ep_radmin);
 	renv[n++] = cm_xasprintf("DONTHU_REPORT_HTTP_PORT=0");
 	renv[n++] = cm_xasprintf("DONTHU_REPORT_REGISTER_DIR=%s", DONTHU_DATA_DIR "/register");
-	renv[n++] = cm_xasprintf("DONTHU_REPORT_FORMS_DIR=%s", DONTHU_DATA_DIR "/forms");
+	renv[n++] = cm_xasprintf("DONTHU_REPORT_FORMS_DIR=%s/forms", tmp);
 	renv[n++] = cm_xasprintf("DONTHU_REPORT_INTAKE_FEED=%s", ep_feed);
 	renv[n++] = cm_xasprintf("DONTHU_REPORT_ROUTING_FEED=");
 	renv[n++] = cm_xasprintf("DONTHU_REPORT_DEADLINE_FEED=");
@@ -301,6 +308,87 @@ static void test_sigkill_exactly_once(void **state)
 	}
 }
 
+static cm_env *call(const char *ep, cm_env *req)
+{
+	cm_env *rep = NULL;
+
+	req->schema_version = 1;
+	assert_int_equal(svc_call(zctx, ep, req, 10000, &rep), 0);
+	return rep;
+}
+
+static Donthu__V1__ControlReply *reload_forms(cm_env **hold)
+{
+	cm_env req = DONTHU__V1__ENVELOPE__INIT;
+	Donthu__V1__ReloadRequest rl = DONTHU__V1__RELOAD_REQUEST__INIT;
+
+	rl.what = "forms";
+	req.body_case = BODY(RELOAD);
+	req.reload = &rl;
+	*hold = call(ep_radmin, &req);
+	assert_non_null((*hold)->control_reply);
+	return (*hold)->control_reply;
+}
+
+/* A broken form file is refused on reload: the loaded forms keep serving. */
+static void test_reload_keeps_old_forms(void **state)
+{
+	cm_env *hold = NULL, req = DONTHU__V1__ENVELOPE__INIT;
+	Donthu__V1__ReportQuery q = DONTHU__V1__REPORT_QUERY__INIT;
+	Donthu__V1__ControlReply *cr;
+	char *bad = cm_xasprintf("%s/forms/zz-broken.json", tmp);
+	FILE *f = fopen(bad, "w");
+
+	(void)state;
+	assert_non_null(f);
+	fputs("{\"set\": \"broken\", \"forms\": [{\"code\": \"X\", \"title\": \"t\", "
+	      "\"columns\": [{\"n\": \"1\", \"title\": \"c\", \"value\": \"range(nope)\"}]}]}",
+	      f);
+	fclose(f);
+	cr = reload_forms(&hold);
+	assert_false(cr->ok);
+	assert_non_null(strstr(cr->error->message, "zz-broken.json"));
+	cm_env_free(&hold);
+
+	q.form = "01/TCD";
+	q.agency = "DN-TTR";
+	q.period = "2026-Q1";
+	req.body_case = BODY(REPORT_QUERY);
+	req.report_query = &q;
+	hold = call(ep_query, &req);
+	assert_non_null(hold->report_reply);
+	assert_null(hold->report_reply->error);
+	cm_env_free(&hold);
+
+	unlink(bad);
+	free(bad);
+	cr = reload_forms(&hold);
+	assert_true(cr->ok);
+	cm_env_free(&hold);
+
+	/* The mass list and a case list answer over the query socket. */
+	q.form = "mass";
+	q.agency = "DN-UBND";
+	q.include_subunits = true;
+	hold = call(ep_query, &req);
+	assert_non_null(hold->report_reply);
+	assert_null(hold->report_reply->error);
+	assert_true(hold->report_reply->n_rows >= 1);
+	cm_env_free(&hold);
+	{
+		cm_env lr = DONTHU__V1__ENVELOPE__INIT;
+		Donthu__V1__CaseListQuery cl = DONTHU__V1__CASE_LIST_QUERY__INIT;
+		cl.agency = "UBND-20242";
+		cl.limit = 50;
+		lr.body_case = BODY(CASE_LIST);
+		lr.case_list = &cl;
+		hold = call(ep_query, &lr);
+		assert_non_null(hold->case_list_reply);
+		assert_int_equal(hold->case_list_reply->n_cases, 50);
+		cm_env_free(&hold);
+	}
+}
+
 static void test_clean_stop(void **state)
 {
 	(void)state;
@@ -312,6 +400,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigkill_exactly_once),
+		cmocka_unit_test(test_reload_keeps_old_forms),
 		cmocka_unit_test(test_clean_stop),
 	};
 	return cmocka_run_group_tests_name("report_integration", tests, setup, teardown);
