@@ -2,6 +2,7 @@
 """Reads bench/run's logs (build/bench-logs/<bench>.log and .cmd) and prints
 one table: figure, median, min, max, unit, aim, reproduce. Writes the same
 table as Markdown to the output file. Figures only; never judges a machine."""
+import os
 import re
 import sys
 
@@ -101,8 +102,12 @@ cells = [[r[0], fmt(r[1]), fmt(r[2]), fmt(r[3]), r[4], r[5], r[6]] for r in rows
 w = [max(len(x[i]) for x in [head] + cells) for i in range(7)]
 for r in [head] + cells:
     print('  '.join(r[i].ljust(w[i]) for i in range(6)) + '  ' + r[6])
+with open('/proc/loadavg') as f:
+    load = ' '.join(f.read().split()[:3])
 note = (f'Machine: {ncpu} CPUs, load generator on the same cores; `bench/run {args}`'
-        f' took {secs} s. Raw output in {logs}/.')
+        f' took {secs} s; load average at the start {os.environ.get("BENCH_LOAD_START", "?")},'
+        f' at the end {load} (other work on the machine skews every figure).'
+        f' Raw output in {logs}/.')
 print('\n' + note)
 with open(out_md, 'w') as f:
     f.write('| ' + ' | '.join(head) + ' |\n|' + '---|' * 7 + '\n')
