@@ -16,7 +16,10 @@
  *    old one kept;
  *  - with donthu-routing running too (when it is built), routing's decisions
  *    reach the deadlines: a denunciation outside competence gets its 5-day
- *    forwarding clock, and a delegation is published under its own topic.
+ *    forwarding clock, and a delegation is published under its own topic;
+ *  - with CURVE on intake and deadline, the deadline service consumes
+ *    intake's feed with its key, and only an allowlisted client reads the
+ *    deadline feed or hears the PUB socket.
  * The routing consumer is off in the first group: deadlines run on intake alone.
  */
 #include <errno.h>
@@ -51,7 +54,8 @@ static char ep_rfeed[300], ep_radmin[300];
 static char *ienv[16], *denv[24], *renv[16];
 static struct svc intake, deadline, routing;
 static void *zctx, *sub;
-static bool with_routing;
+static bool with_routing, with_curve;
+static char isrv_pub[41], isrv_sec[41], dsrv_pub[41], dsrv_sec[41], cli_pub[41], cli_sec[41];
 
 static int64_t local(int y, int m, int d, int h)
 {
@@ -100,11 +104,20 @@ static void free_env(char **env)
 	}
 }
 
-static int setup_common(bool routing_on)
+static void write_key(const char *name, const char *key)
+{
+	char *text = cm_xasprintf("%s\n", key);
+
+	cm_test_write_file(tmp, name, text);
+	free(text);
+}
+
+static int setup_common(bool routing_on, bool curve_on)
 {
 	char *keys, *cal, *p;
 
 	with_routing = routing_on;
+	with_curve = curve_on;
 	tmp = cm_test_tmpdir(routing_on ? "deadline-rt" : "deadline-it");
 	snprintf(ep_submit, sizeof(ep_submit), "ipc://%s/submit.sock", tmp);
 	snprintf(ep_ifeed, sizeof(ep_ifeed), "ipc://%s/ifeed.sock", tmp);
@@ -150,6 +163,24 @@ static int setup_common(bool routing_on)
 	set_env(denv, "DONTHU_DEADLINE_CLOCK", "simulated");
 	set_env(denv, "DONTHU_DEADLINE_CLOCK_START", "2026-03-09T10:00:00+07:00");
 	set_env(denv, "DONTHU_LOG", "warn");
+	if (curve_on) {
+		char *allow;
+		assert_int_equal(zmq_curve_keypair(isrv_pub, isrv_sec), 0);
+		assert_int_equal(zmq_curve_keypair(dsrv_pub, dsrv_sec), 0);
+		assert_int_equal(zmq_curve_keypair(cli_pub, cli_sec), 0);
+		write_key("intake.secret", isrv_sec);
+		write_key("intake.public", isrv_pub);
+		write_key("deadline.secret", dsrv_sec);
+		allow = cm_xasprintf("# clients\n%s # deadline\n%s # test client\n", dsrv_pub,
+				     cli_pub);
+		cm_test_write_file(tmp, "allow", allow);
+		free(allow);
+		set_env(ienv, "DONTHU_INTAKE_CURVE_SECRET_FILE", "%s/intake.secret", tmp);
+		set_env(ienv, "DONTHU_INTAKE_CURVE_ALLOW_FILE", "%s/allow", tmp);
+		set_env(denv, "DONTHU_DEADLINE_CURVE_SECRET_FILE", "%s/deadline.secret", tmp);
+		set_env(denv, "DONTHU_DEADLINE_CURVE_ALLOW_FILE", "%s/allow", tmp);
+		set_env(denv, "DONTHU_DEADLINE_INTAKE_CURVE_PUBLIC_FILE", "%s/intake.public", tmp);
+	}
 	free(cal);
 	intake.bin = DONTHU_INTAKE_BIN;
 	intake.env = ienv;
@@ -186,6 +217,11 @@ static int setup_common(bool routing_on)
 	}
 	p = routing_on ? "flag.delegation." : "esc.";
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, p, strlen(p));
+	if (curve_on) {
+		zmq_setsockopt(sub, ZMQ_CURVE_SERVERKEY, dsrv_pub, 40);
+		zmq_setsockopt(sub, ZMQ_CURVE_PUBLICKEY, cli_pub, 40);
+		zmq_setsockopt(sub, ZMQ_CURVE_SECRETKEY, cli_sec, 40);
+	}
 	assert_int_equal(zmq_connect(sub, ep_dpub), 0);
 	return 0;
 }
@@ -193,13 +229,19 @@ static int setup_common(bool routing_on)
 static int setup(void **state)
 {
 	(void)state;
-	return setup_common(false);
+	return setup_common(false, false);
 }
 
 static int setup_routing(void **state)
 {
 	(void)state;
-	return setup_common(true);
+	return setup_common(true, false);
+}
+
+static int setup_curve(void **state)
+{
+	(void)state;
+	return setup_common(false, true);
 }
 
 static int teardown(void **state)
@@ -273,7 +315,12 @@ static void submit(Donthu__V1__SubmitRequest *q, char *case_number, size_t cap)
 	env.schema_version = 1;
 	env.body_case = BODY(SUBMIT);
 	env.submit = q;
-	assert_int_equal(svc_call(zctx, ep_submit, &env, 5000, &rep), 0);
+	if (with_curve)
+		assert_int_equal(svc_call_curve(zctx, ep_submit, isrv_pub, cli_pub, cli_sec, &env,
+						5000, &rep),
+				 0);
+	else
+		assert_int_equal(svc_call(zctx, ep_submit, &env, 5000, &rep), 0);
 	assert_non_null(rep->submit_reply);
 	if (rep->submit_reply->status != SUBMIT(ACCEPTED))
 		fail_msg("submission %s not accepted: %s %s", q->key->source_id,
@@ -804,6 +851,58 @@ static void test_routing_events(void **state)
 	evs_free(&all);
 }
 
+/* ----------------------------------------------------------- CURVE --- */
+
+static int curve_fetch(const char *pub, const char *sec, int timeout_ms, struct evs *e)
+{
+	cm_env req = DONTHU__V1__ENVELOPE__INIT, *rep = NULL;
+	Donthu__V1__FetchRequest f = DONTHU__V1__FETCH_REQUEST__INIT;
+	int rc;
+
+	f.consumer = "monitor";
+	f.from_seq = 1;
+	f.max_events = 1000;
+	req.schema_version = 1;
+	req.body_case = BODY(FETCH);
+	req.fetch = &f;
+	rc = pub ? svc_call_curve(zctx, ep_dfeed, dsrv_pub, pub, sec, &req, timeout_ms, &rep)
+		 : svc_call(zctx, ep_dfeed, &req, timeout_ms, &rep);
+	if (rc)
+		return rc;
+	assert_non_null(rep->fetch_reply);
+	for (size_t i = 0; i < rep->fetch_reply->n_events; i++)
+		keep_cb(NULL, rep->fetch_reply->events[i].data, rep->fetch_reply->events[i].len, e);
+	cm_env_free(&rep);
+	return 0;
+}
+
+/* Feedback received 9/3/2026: its warning comes on 18/3 (see test_45_day_case). */
+static void test_curve(void **state)
+{
+	struct pet b;
+	struct evs e = {0};
+	struct pubmsg pm[4];
+	char c[64], bad_pub[41], bad_sec[41];
+
+	(void)state;
+	make(&b, "cv-1", DONTHU__V1__PETITION_KIND__PETITION_KIND_FEEDBACK, "DN-TTR",
+	     local(2026, 3, 9, 9));
+	submit(&b.q, c, sizeof(c));
+	wait_caught_up();
+	assert_int_equal(curve_fetch(cli_pub, cli_sec, 5000, &e), 0);
+	assert_non_null(get_body(&e, c, BODY(DEADLINE_SET), "xld.handle"));
+	evs_free(&e);
+	/* Not on the allowlist, or no CURVE at all: nothing. */
+	assert_int_equal(zmq_curve_keypair(bad_pub, bad_sec), 0);
+	assert_true(curve_fetch(bad_pub, bad_sec, 500, &e) != 0);
+	assert_true(curve_fetch(NULL, NULL, 500, &e) != 0);
+	assert_int_equal(e.n, 0);
+	clock_to(ep_dadmin, local(2026, 3, 18, 10), 0);
+	assert_int_equal(drain_sub(pm, CM_ARRAY_LEN(pm), 3000), 1);
+	assert_string_equal(pm[0].topic, "esc.warning.DN-TTR");
+	cm_env_free(&pm[0].ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest alone[] = {
@@ -818,5 +917,12 @@ int main(void)
 	};
 	rc |= cmocka_run_group_tests_name("deadline with routing", with, setup_routing, teardown);
 #endif
+	{
+		const struct CMUnitTest curve[] = {
+			cmocka_unit_test(test_curve),
+		};
+		rc |= cmocka_run_group_tests_name("deadline with CURVE", curve, setup_curve,
+						  teardown);
+	}
 	return rc;
 }
