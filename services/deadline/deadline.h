@@ -38,6 +38,7 @@ struct deadline_config {
 	const char *inspectorate;
 	uint32_t raise_batch;		/* due-index entries per transaction */
 	uint32_t recompute_batch;	/* clocks visited per transaction on reload */
+	uint32_t startup_wait_ms;	/* at most this long for the feeds before raising */
 	uint64_t map_size, map_max;
 	bool simulated_clock;
 	/* CURVE (optional): our key pair serves the feed and PUB sockets to the
@@ -77,8 +78,13 @@ struct deadline {
 	struct cal *cal;
 	struct dl_policy *pol;
 	struct dl_engine engine;
-	uv_timer_t due_timer, job_timer;
+	uv_timer_t due_timer, job_timer, ready_timer;
 	bool timers_open;
+	/* Nothing is raised until the consumers have caught up with their
+	 * producers once (or startup_wait_ms passed): after downtime, a clock
+	 * stopped in time by an event still unread must not be escalated. */
+	bool ready;
+	uint64_t start_ns;
 	uint64_t pub_next;		/* next feed sequence to publish live */
 	unsigned burst;			/* due entries in the next raise transaction */
 	/* A recomputation after a reload runs in batches, one per loop turn. */
@@ -95,6 +101,9 @@ struct deadline {
 void deadline_handlers_register(struct deadline *d);
 /** Start consuming intake (and routing when configured). Fatal on error. */
 void deadline_consumers_start(struct deadline *d);
+/** Raise nothing until the feeds are caught up (or the wait is over), then
+ * raise whatever fell due while the service was down. */
+void deadline_start_raising(struct deadline *d);
 /** After any commit: publish new escalations, refresh counts, re-arm. */
 void deadline_after_commit(struct deadline *d);
 /** Look at the due index and arm the timer (or run what is due now). */

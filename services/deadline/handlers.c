@@ -184,7 +184,7 @@ void deadline_schedule_due(struct deadline *d)
 	int64_t earliest = -1, now;
 	int rc;
 
-	if (d->stopping || !d->timers_open)
+	if (d->stopping || !d->timers_open || !d->ready)
 		return;
 	if (d->store_err) /* on_due retries on its own */
 		return;
@@ -258,6 +258,42 @@ static void start_consumer(struct deadline *d, const char *producer, const char 
 
 	if (rc)
 		cm_fatal(rc, "cannot consume the %s feed at %s", producer, ep);
+}
+
+static bool caught_up(const struct cm_feed_consumer *c)
+{
+	/* Nothing applied yet from a producer: no clock of ours can wait for
+	 * its events. Otherwise the head is known once the producer has
+	 * answered a fetch. */
+	return !c || cm_feed_consumer_applied(c) == 0 ||
+	       (cm_feed_consumer_head(c) > 0 &&
+		cm_feed_consumer_applied(c) >= cm_feed_consumer_head(c));
+}
+
+static void on_ready_check(uv_timer_t *h)
+{
+	struct deadline *d = h->data;
+	uint64_t waited_ms = (cm_clock_mono_ns() - d->start_ns) / 1000000u;
+
+	if (d->stopping || d->ready)
+		return;
+	if (!(caught_up(d->intake) && caught_up(d->routing)) &&
+	    waited_ms < d->cfg.startup_wait_ms) {
+		uv_timer_start(&d->ready_timer, on_ready_check, 20, 0);
+		return;
+	}
+	if (waited_ms >= d->cfg.startup_wait_ms)
+		cm_log_warn(DEADLINE,
+			    "feeds not caught up after %u ms; raising what is due with what is known",
+			    d->cfg.startup_wait_ms);
+	d->ready = true;
+	deadline_after_commit(d);
+}
+
+void deadline_start_raising(struct deadline *d)
+{
+	d->start_ns = cm_clock_mono_ns();
+	uv_timer_start(&d->ready_timer, on_ready_check, 0, 0);
 }
 
 void deadline_consumers_start(struct deadline *d)
@@ -575,7 +611,7 @@ static void on_clock_change(void *arg)
 {
 	struct deadline *d = arg;
 
-	for (int i = 0; i < 64 && !d->stopping && !d->store_err; i++) {
+	for (int i = 0; i < 64 && d->ready && !d->stopping && !d->store_err; i++) {
 		int64_t earliest = -1;
 		if (cm_store_read(d->store, due_now_txn, &earliest) != 0 || earliest < 0 ||
 		    earliest > cm_clock_now_ms())
@@ -608,8 +644,10 @@ void deadline_handlers_register(struct deadline *d)
 		cm_fatal(rc, "cannot watch the PUB socket");
 	uv_timer_init(d->loop, &d->due_timer);
 	uv_timer_init(d->loop, &d->job_timer);
+	uv_timer_init(d->loop, &d->ready_timer);
 	d->due_timer.data = d;
 	d->job_timer.data = d;
+	d->ready_timer.data = d;
 	d->timers_open = true;
 	/* Publish only what is appended from now on: subscribers that want
 	 * history fetch the feed. */

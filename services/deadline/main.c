@@ -42,6 +42,7 @@ static void on_stop(void *arg, int signum)
 	if (d->timers_open) {
 		uv_close((uv_handle_t *)&d->due_timer, NULL);
 		uv_close((uv_handle_t *)&d->job_timer, NULL);
+		uv_close((uv_handle_t *)&d->ready_timer, NULL);
 		d->timers_open = false;
 	}
 	cm_signals_free(&d->sig);
@@ -127,6 +128,8 @@ static void load_config(struct deadline_config *c, const char *path)
 	c->raise_batch = (uint32_t)cm_config_u64_or_die(cfg, "raise_batch", 1, 100000, 2000);
 	c->recompute_batch =
 		(uint32_t)cm_config_u64_or_die(cfg, "recompute_batch", 100, 1000000, 10000);
+	c->startup_wait_ms =
+		(uint32_t)cm_config_u64_or_die(cfg, "startup_wait_ms", 0, 3600000, 5000);
 	c->map_size = cm_config_u64_or_die(cfg, "map_size_mb", 1, 1 << 20, 256) << 20;
 	c->map_max = cm_config_u64_or_die(cfg, "map_max_mb", 1, 1 << 24, 65536) << 20;
 	c->curve_secret_file = opt_str(cfg, "curve_secret_file");
@@ -306,9 +309,9 @@ int main(int argc, char **argv)
 		cm_fatal(rc, "cannot listen for HTTP on %s:%u", d->cfg.http_host, d->cfg.http_port);
 	if ((rc = cm_signals_start(&loop, on_stop, d, &d->sig)))
 		cm_fatal(rc, "cannot watch signals");
-	/* Whatever fell due while the service was down is raised now, once:
-	 * each clock remembers the levels it has raised. */
-	deadline_after_commit(d);
+	/* Whatever fell due while the service was down is raised once the
+	 * feeds have caught up, once: each clock remembers what it raised. */
+	deadline_start_raising(d);
 
 	deadline_calendar_version(d->cfg.calendar_dir, ver);
 	cm_log_notice(MAIN,

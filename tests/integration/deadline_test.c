@@ -660,15 +660,42 @@ static void test_45_day_case(void **state)
 	evs_free(&mon);
 }
 
+static void accept_case(const char *num, const char *sid, int64_t at)
+{
+	Donthu__V1__SubmitRequest q = DONTHU__V1__SUBMIT_REQUEST__INIT;
+	Donthu__V1__IdempotencyKey k = DONTHU__V1__IDEMPOTENCY_KEY__INIT;
+	Donthu__V1__CaseAction a = DONTHU__V1__CASE_ACTION__INIT;
+	Donthu__V1__Accept ac = DONTHU__V1__ACCEPT__INIT;
+	char out[64];
+
+	k.source_system = "test.deadline";
+	k.source_id = (char *)sid;
+	ac.complexity = DONTHU__V1__COMPLEXITY__COMPLEXITY_NORMAL;
+	a.case_number = (char *)num;
+	a.effective_at_ms = at;
+	a.officer = "cb-01";
+	a.action_case = DONTHU__V1__CASE_ACTION__ACTION_ACCEPT;
+	a.accept = &ac;
+	q.request_id = 2;
+	q.key = &k;
+	q.item_case = DONTHU__V1__SUBMIT_REQUEST__ITEM_ACTION;
+	q.action = &a;
+	submit(&q, out, sizeof(out));
+	assert_string_equal(out, num);
+}
+
 /* Recommendation received Mon 4/5/2026: xld.handle due 18/5 (5-8, 11-15,
  * 18/5); WARNING 13/5, OVERDUE 19/5, HEAD 25/5, CHAIRMAN 1/6, INSPECTORATE
  * 15/6; xld.unhandled45: 4/5 + 45 = Thu 18/6, CHAIRMAN 19/6. The service is
- * down through all of it and comes back on 1/7/2026. */
+ * down through all of it and comes back on 1/7/2026. A second petition of
+ * the same day was accepted on 11/5, in time, while the service was down:
+ * it must not be escalated for what the service had not yet read. */
 static void test_restart_while_due(void **state)
 {
 	struct pet b;
 	struct evs all = {0};
-	char c[64];
+	char c[64], ok[64];
+	const cm_env *st;
 	uint64_t head;
 
 	(void)state;
@@ -676,8 +703,13 @@ static void test_restart_while_due(void **state)
 	make(&b, "it-2", DONTHU__V1__PETITION_KIND__PETITION_KIND_RECOMMENDATION, "DN-TTR",
 	     local(2026, 5, 4, 9));
 	submit(&b.q, c, sizeof(c));
+	make(&b, "it-2b", DONTHU__V1__PETITION_KIND__PETITION_KIND_FEEDBACK, "DN-TTR",
+	     local(2026, 5, 4, 9));
+	submit(&b.q, ok, sizeof(ok));
 	wait_caught_up();
 	assert_int_equal(svc_stop(&deadline), 0);
+	clock_to(ep_iadmin, local(2026, 5, 11, 10), 0);
+	accept_case(ok, "it-2b-accept", local(2026, 5, 11, 9));
 	set_env(denv, "DONTHU_DEADLINE_CLOCK_START", "2026-07-01T10:00:00+07:00");
 	assert_int_equal(svc_start(&deadline, ep_dadmin), 0);
 	wait_esc(&all, c, 6);
@@ -688,6 +720,11 @@ static void test_restart_while_due(void **state)
 			    "2026-07-01");
 	assert_int_equal(get_esc(&all, c, LVL(HEAD), REASON(DEADLINE))->days_overdue, 44);
 	assert_non_null(get_esc(&all, c, LVL(CHAIRMAN), REASON(UNHANDLED_45_DAYS)));
+	assert_int_equal(count_esc(&all, ok, 0, 0), 0);
+	st = get_body(&all, ok, BODY(CLOCK_STOPPED), NULL);
+	assert_non_null(st);
+	assert_true(st->clock_stopped->met);
+	assert_string_equal(st->clock_stopped->completed_date, "2026-05-11");
 	/* The first case raised all it had before: nothing again. */
 	assert_int_equal(count_esc(&all, case1, 0, 0), 6);
 	head = all.seq[all.n - 1];
