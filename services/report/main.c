@@ -79,7 +79,7 @@ static void load_config(struct report_config *c, const char *path)
 
 	if (rc)
 		cm_fatal(rc, "cannot load configuration %s (line %d)", path ? path : "(env)", line);
-	c->data_dir = cm_xstrdup(cm_config_str_or_die(cfg, "data_dir", "./data/report"));
+	c->data_dir = cm_xstrdup(cm_config_str_or_die(cfg, "data_dir", "./var/report"));
 	c->listen = cm_xstrdup(cm_config_str_or_die(cfg, "listen", "tcp://127.0.0.1:7402"));
 	{
 		char *def = cm_xasprintf("ipc://%s/admin.sock", c->data_dir);
