@@ -224,7 +224,8 @@ def verify(d, inputs, answers, watch_out, sub_out, eps):
     check(lost == 0, "every ACCEPTED/DUPLICATE answer (%d) is in intake's feed (%d lost)" % (len(stored), lost))
     check(unanswered == 0 and rejected == 0,
           "every submission answered (%d unanswered, %d rejected)" % (unanswered, rejected))
-    stray = len([k for k in keycount if k not in line_key.values()])
+    submitted = set(line_key.values())
+    stray = len([k for k in keycount if k not in submitted])
     check(stray == 0, "nothing in intake's feed that was not submitted (%d)" % stray)
 
     classified = collections.Counter(e.case_number for e in feeds["routing"][0]
