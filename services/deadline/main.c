@@ -89,7 +89,7 @@ static void load_config(struct deadline_config *c, const char *path)
 
 	if (rc)
 		cm_fatal(rc, "cannot load configuration %s (line %d)", path ? path : "(env)", line);
-	c->data_dir = cm_xstrdup(cm_config_str_or_die(cfg, "data_dir", "./data/deadline"));
+	c->data_dir = cm_xstrdup(cm_config_str_or_die(cfg, "data_dir", "./var/deadline"));
 	c->feed_listen =
 		cm_xstrdup(cm_config_str_or_die(cfg, "feed_listen", "tcp://127.0.0.1:7302"));
 	c->pub_listen = cm_xstrdup(cm_config_str_or_die(cfg, "pub_listen", "tcp://127.0.0.1:7303"));
