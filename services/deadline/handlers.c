@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -34,6 +35,10 @@
 #define MAX_SLEEP_MS 60000
 
 /* ------------------------------------------------------- publishing --- */
+
+
+/* What the admin socket's backup copies (one service per process). */
+static struct cm_admin_backup backup_target;
 
 void deadline_topic(const struct dl_policy *pol, const Donthu__V1__Escalation *es, char *buf,
 		    size_t len)
@@ -321,17 +326,7 @@ static int job_fn(struct cm_txn *t, void *arg)
 
 static void reply_control(struct cm_rpc *r, struct cm_rpc_req **req, bool ok, const char *detail)
 {
-	cm_env env = DONTHU__V1__ENVELOPE__INIT;
-	Donthu__V1__ControlReply cr = DONTHU__V1__CONTROL_REPLY__INIT;
-
-	cr.ok = ok;
-	cr.now_ms = cm_clock_now_ms();
-	cr.detail = (char *)(detail ? detail : "");
-	env.schema_version = CM_ENV_SCHEMA_VERSION;
-	env.producer = "deadline";
-	env.body_case = BODY(CONTROL_REPLY);
-	env.control_reply = &cr;
-	cm_rpc_reply(r, req, &env);
+	cm_admin_reply(r, req, "deadline", ok, detail);
 }
 
 /*
@@ -555,47 +550,6 @@ static void on_status(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 	cm_rpc_reply(r, &req, &out);
 }
 
-static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	Donthu__V1__ClockControl *c = env->clock;
-	int rc = -EINVAL;
-
-	(void)arg;
-	/* The change listener schedules what became due. */
-	if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_SET_MS)
-		rc = cm_clock_set_ms(c->set_ms);
-	else if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_ADVANCE_MS)
-		rc = cm_clock_advance_ms(c->advance_ms);
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(r, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
-				   rc == -EPERM ? "this service runs on the real clock"
-						: "time cannot go backwards");
-	else
-		reply_control(r, &req, true, "clock moved");
-}
-
-static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	struct deadline *d = arg;
-	char *dir = NULL;
-	int rc = -EINVAL;
-
-	if (env->backup && env->backup->dir && *env->backup->dir) {
-		dir = cm_xasprintf("%s/deadline", env->backup->dir);
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			rc = -errno;
-		else
-			rc = cm_store_backup(d->store, dir);
-	}
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
-	else
-		reply_control(r, &req, true, dir);
-	free(dir);
-}
-
 static int due_now_txn(struct cm_txn *t, void *arg)
 {
 	int64_t *earliest = arg;
@@ -637,9 +591,12 @@ void deadline_handlers_register(struct deadline *d)
 
 	cm_rpc_on(d->feed_rpc, BODY(STATUS), on_status, d);
 	cm_rpc_on(d->admin, BODY(STATUS), on_status, d);
-	cm_rpc_on(d->admin, BODY(CLOCK), on_clock, d);
+	/* The clock listener (on_clock_change) schedules what became due. */
+	cm_admin_serve_clock(d->admin, "deadline");
 	cm_rpc_on(d->admin, BODY(RELOAD), on_reload, d);
-	cm_rpc_on(d->admin, BODY(BACKUP), on_backup, d);
+	backup_target.service = "deadline";
+	backup_target.store = d->store;
+	cm_admin_serve_backup(d->admin, &backup_target);
 	if ((rc = cm_zwatch_new(d->loop, d->pub, &pub_ops, d, &d->pub_w)))
 		cm_fatal(rc, "cannot watch the PUB socket");
 	uv_timer_init(d->loop, &d->due_timer);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
@@ -85,7 +86,7 @@ static void load_config(struct deadline_config *c, const char *path)
 {
 	struct cm_config *cfg = NULL;
 	int line = 0, rc = cm_config_load(path, "DONTHU_DEADLINE_", &cfg, &line);
-	const char *clock, *routing;
+	const char *routing;
 
 	if (rc)
 		cm_fatal(rc, "cannot load configuration %s (line %d)", path ? path : "(env)", line);
@@ -136,20 +137,7 @@ static void load_config(struct deadline_config *c, const char *path)
 	c->curve_allow_file = opt_str(cfg, "curve_allow_file");
 	c->intake_curve_public_file = opt_str(cfg, "intake_curve_public_file");
 	c->routing_curve_public_file = opt_str(cfg, "routing_curve_public_file");
-	clock = cm_config_str_or_die(cfg, "clock", "real");
-	if (strcmp(clock, "simulated") == 0) {
-		const char *start =
-			cm_config_str_or_die(cfg, "clock_start", "2026-01-01T08:00:00+07:00");
-		int64_t ms;
-		if (cm_time_parse(start, &ms) != 0)
-			cm_fatal(CM_ECONFIG, "clock_start (%s): not an RFC 3339 time: %s",
-				 cm_config_source(cfg, "clock_start"), start);
-		cm_clock_use_simulated(ms);
-		c->simulated_clock = true;
-	} else if (strcmp(clock, "real") != 0) {
-		cm_fatal(CM_ECONFIG, "clock (%s) must be real or simulated, not %s",
-			 cm_config_source(cfg, "clock"), clock);
-	}
+	c->simulated_clock = cm_admin_clock_config_or_die(cfg);
 	cm_config_free(&cfg);
 }
 

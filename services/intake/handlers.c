@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -27,6 +28,10 @@
 #define ITEM(x) DONTHU__V1__SUBMIT_REQUEST__ITEM_##x
 #define STATUS(x) DONTHU__V1__SUBMIT_STATUS__SUBMIT_STATUS_##x
 #define CASE(x) DONTHU__V1__CASE_STATUS__CASE_STATUS_##x
+
+
+/* What the admin socket's backup copies (one service per process). */
+static struct cm_admin_backup backup_target;
 
 static void set_reject(struct intake_pending *p, const char *code, const char *field,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -633,21 +638,6 @@ static bool on_submit_raw(struct cm_rpc *r, struct cm_rpc_req **req, const void 
 
 /* ---------------------------------------------------- admin and feed --- */
 
-static void reply_control(struct cm_rpc *r, struct cm_rpc_req **req, bool ok, const char *detail)
-{
-	cm_env env = DONTHU__V1__ENVELOPE__INIT;
-	Donthu__V1__ControlReply cr = DONTHU__V1__CONTROL_REPLY__INIT;
-
-	cr.ok = ok;
-	cr.now_ms = cm_clock_now_ms();
-	cr.detail = (char *)detail;
-	env.schema_version = CM_ENV_SCHEMA_VERSION;
-	env.producer = "intake";
-	env.body_case = BODY(CONTROL_REPLY);
-	env.control_reply = &cr;
-	cm_rpc_reply(r, req, &env);
-}
-
 static void on_status(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
 {
 	struct intake *in = arg;
@@ -668,25 +658,6 @@ static void on_status(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 	out.body_case = BODY(STATUS_REPLY);
 	out.status_reply = &sr;
 	cm_rpc_reply(r, &req, &out);
-}
-
-static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	Donthu__V1__ClockControl *c = env->clock;
-	int rc = -EINVAL;
-
-	(void)arg;
-	if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_SET_MS)
-		rc = cm_clock_set_ms(c->set_ms);
-	else if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_ADVANCE_MS)
-		rc = cm_clock_advance_ms(c->advance_ms);
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(r, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
-				   rc == -EPERM ? "this service runs on the real clock"
-						: "time cannot go backwards");
-	else
-		reply_control(r, &req, true, "clock moved");
 }
 
 struct reveal_ctx {
@@ -782,27 +753,6 @@ out:
 	cm_env_free(&env);
 }
 
-static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	struct intake *in = arg;
-	char *dir = NULL;
-	int rc = -EINVAL;
-
-	if (env->backup && env->backup->dir && *env->backup->dir) {
-		dir = cm_xasprintf("%s/intake", env->backup->dir);
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			rc = -errno;
-		else
-			rc = cm_store_backup(in->store, dir);
-	}
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
-	else
-		reply_control(r, &req, true, dir);
-	free(dir);
-}
-
 void intake_handlers_register(struct intake *in)
 {
 	cm_rpc_on(in->submit, BODY(SUBMIT), on_submit, in);
@@ -814,9 +764,11 @@ void intake_handlers_register(struct intake *in)
 	cm_rpc_on(in->feed_rpc, BODY(STATUS), on_status, in);
 
 	cm_rpc_on(in->admin, BODY(STATUS), on_status, in);
-	cm_rpc_on(in->admin, BODY(CLOCK), on_clock, in);
+	cm_admin_serve_clock(in->admin, "intake");
 	cm_rpc_on(in->admin, BODY(REVEAL), on_reveal, in);
-	cm_rpc_on(in->admin, BODY(BACKUP), on_backup, in);
+	backup_target.service = "intake";
+	backup_target.store = in->store;
+	cm_admin_serve_backup(in->admin, &backup_target);
 }
 
 int intake_health(void *arg, char *reason, size_t size)

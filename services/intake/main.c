@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
@@ -49,7 +50,6 @@ static void load_config(struct intake_config *c, const char *path)
 {
 	struct cm_config *cfg = NULL;
 	int line = 0, rc = cm_config_load(path, "DONTHU_INTAKE_", &cfg, &line);
-	const char *clock;
 
 	if (rc)
 		cm_fatal(rc, "cannot load configuration %s (line %d)", path ? path : "(env)", line);
@@ -75,19 +75,7 @@ static void load_config(struct intake_config *c, const char *path)
 	c->skew_ms = (int64_t)cm_config_u64_or_die(cfg, "clock_skew_ms", 0, 86400000, 300000);
 	c->map_size = cm_config_u64_or_die(cfg, "map_size_mb", 1, 1 << 20, 256) << 20;
 	c->map_max = cm_config_u64_or_die(cfg, "map_max_mb", 1, 1 << 24, 65536) << 20;
-	clock = cm_config_str_or_die(cfg, "clock", "real");
-	if (strcmp(clock, "simulated") == 0) {
-		const char *start = cm_config_str_or_die(cfg, "clock_start", "2026-01-01T08:00:00+07:00");
-		int64_t ms;
-		if (cm_time_parse(start, &ms) != 0)
-			cm_fatal(CM_ECONFIG, "clock_start (%s): not an RFC 3339 time: %s",
-				 cm_config_source(cfg, "clock_start"), start);
-		cm_clock_use_simulated(ms);
-		c->simulated_clock = true;
-	} else if (strcmp(clock, "real") != 0) {
-		cm_fatal(CM_ECONFIG, "clock (%s) must be real or simulated, not %s",
-			 cm_config_source(cfg, "clock"), clock);
-	}
+	c->simulated_clock = cm_admin_clock_config_or_die(cfg);
 	cm_config_free(&cfg);
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -25,6 +26,10 @@
 #define BODY(x) DONTHU__V1__ENVELOPE__BODY_##x
 
 /* ----------------------------------------------------------- consuming --- */
+
+
+/* What the admin socket's backup copies (one service per process). */
+static struct cm_admin_backup backup_target;
 
 static int on_apply(struct cm_txn *t, const cm_env *ev, const void *raw, size_t len, void *arg)
 {
@@ -298,34 +303,7 @@ static void on_status(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 
 static void reply_control(struct cm_rpc *r, struct cm_rpc_req **req, bool ok, const char *detail)
 {
-	cm_env env = DONTHU__V1__ENVELOPE__INIT;
-	Donthu__V1__ControlReply cr = DONTHU__V1__CONTROL_REPLY__INIT;
-
-	cr.ok = ok;
-	cr.now_ms = cm_clock_now_ms();
-	cr.detail = (char *)detail;
-	env.body_case = BODY(CONTROL_REPLY);
-	env.control_reply = &cr;
-	send_env(r, req, &env);
-}
-
-static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	Donthu__V1__ClockControl *c = env->clock;
-	int rc = -EINVAL;
-
-	(void)arg;
-	if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_SET_MS)
-		rc = cm_clock_set_ms(c->set_ms);
-	else if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_ADVANCE_MS)
-		rc = cm_clock_advance_ms(c->advance_ms);
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(r, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
-				   rc == -EPERM ? "this service runs on the real clock"
-						: "time cannot go backwards");
-	else
-		reply_control(r, &req, true, "clock moved");
+	cm_admin_reply(r, req, "report", ok, detail);
 }
 
 static void retire(struct report_service *s, struct report_forms *f, struct cm_register *r)
@@ -400,27 +378,6 @@ out:
 	cm_env_free(&env);
 }
 
-static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	struct report_service *s = arg;
-	char *dir = NULL;
-	int rc = -EINVAL;
-
-	if (env->backup && env->backup->dir && *env->backup->dir) {
-		dir = cm_xasprintf("%s/report", env->backup->dir);
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			rc = -errno;
-		else
-			rc = cm_store_backup(s->store, dir);
-	}
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
-	else
-		reply_control(r, &req, true, dir);
-	free(dir);
-}
-
 void report_handlers_register(struct report_service *s)
 {
 	cm_rpc_on(s->query, BODY(REPORT_QUERY), on_report, s);
@@ -429,9 +386,11 @@ void report_handlers_register(struct report_service *s)
 	cm_rpc_on(s->query, BODY(STATUS), on_status, s);
 
 	cm_rpc_on(s->admin, BODY(STATUS), on_status, s);
-	cm_rpc_on(s->admin, BODY(CLOCK), on_clock, s);
+	cm_admin_serve_clock(s->admin, "report");
 	cm_rpc_on(s->admin, BODY(RELOAD), on_reload, s);
-	cm_rpc_on(s->admin, BODY(BACKUP), on_backup, s);
+	backup_target.service = "report";
+	backup_target.store = s->store;
+	cm_admin_serve_backup(s->admin, &backup_target);
 	cm_rpc_on(s->admin, BODY(REPORT_QUERY), on_report, s);
 	cm_rpc_on(s->admin, BODY(CASE_LIST), on_cases, s);
 	cm_rpc_on(s->admin, BODY(CASE_HISTORY), on_history, s);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
@@ -75,7 +76,6 @@ static void load_config(struct report_config *c, const char *path)
 						"tcp://127.0.0.1:7302"};
 	struct cm_config *cfg = NULL;
 	int line = 0, rc = cm_config_load(path, "DONTHU_REPORT_", &cfg, &line);
-	const char *clock;
 
 	if (rc)
 		cm_fatal(rc, "cannot load configuration %s (line %d)", path ? path : "(env)", line);
@@ -121,19 +121,7 @@ static void load_config(struct report_config *c, const char *path)
 	c->mass.open_months = (uint32_t)cm_config_u64_or_die(cfg, "mass_open_months", 1, 240, 6);
 	c->mass.transfers = (uint32_t)cm_config_u64_or_die(cfg, "mass_transfers", 2, 1000, 3);
 	load_central(c, cm_config_str_or_die(cfg, "central_agencies", ""));
-	clock = cm_config_str_or_die(cfg, "clock", "real");
-	if (strcmp(clock, "simulated") == 0) {
-		const char *start = cm_config_str_or_die(cfg, "clock_start", "2026-01-01T08:00:00+07:00");
-		int64_t ms;
-		if (cm_time_parse(start, &ms) != 0)
-			cm_fatal(CM_ECONFIG, "clock_start (%s): not an RFC 3339 time: %s",
-				 cm_config_source(cfg, "clock_start"), start);
-		cm_clock_use_simulated(ms);
-		c->simulated_clock = true;
-	} else if (strcmp(clock, "real") != 0) {
-		cm_fatal(CM_ECONFIG, "clock (%s) must be real or simulated, not %s",
-			 cm_config_source(cfg, "clock"), clock);
-	}
+	c->simulated_clock = cm_admin_clock_config_or_die(cfg);
 	cm_config_free(&cfg);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/admin.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -18,6 +19,10 @@
 #include "routing.h"
 
 #define BODY(x) DONTHU__V1__ENVELOPE__BODY_##x
+
+
+/* What the admin socket's backup copies (one service per process). */
+static struct cm_admin_backup backup_target;
 
 int routing_check_data(const struct routing_rules *rules, const struct cm_register *reg, char *err,
 		       size_t errlen)
@@ -159,17 +164,7 @@ int routing_rehome_now(struct routing *r, uint64_t *moved)
 
 static void reply_control(struct cm_rpc *rpc, struct cm_rpc_req **req, bool ok, const char *detail)
 {
-	cm_env env = DONTHU__V1__ENVELOPE__INIT;
-	Donthu__V1__ControlReply cr = DONTHU__V1__CONTROL_REPLY__INIT;
-
-	cr.ok = ok;
-	cr.now_ms = cm_clock_now_ms();
-	cr.detail = (char *)(detail ? detail : "");
-	env.schema_version = CM_ENV_SCHEMA_VERSION;
-	env.producer = "routing";
-	env.body_case = BODY(CONTROL_REPLY);
-	env.control_reply = &cr;
-	cm_rpc_reply(rpc, req, &env);
+	cm_admin_reply(rpc, req, "routing", ok, detail);
 }
 
 static void on_status(struct cm_rpc *rpc, struct cm_rpc_req *req, cm_env *env, void *arg)
@@ -201,25 +196,6 @@ static void on_status(struct cm_rpc *rpc, struct cm_rpc_req *req, cm_env *env, v
 	out.body_case = BODY(STATUS_REPLY);
 	out.status_reply = &sr;
 	cm_rpc_reply(rpc, &req, &out);
-}
-
-static void on_clock(struct cm_rpc *rpc, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	Donthu__V1__ClockControl *c = env->clock;
-	int rc = -EINVAL;
-
-	(void)arg;
-	if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_SET_MS)
-		rc = cm_clock_set_ms(c->set_ms);
-	else if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_ADVANCE_MS)
-		rc = cm_clock_advance_ms(c->advance_ms);
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(rpc, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
-				   rc == -EPERM ? "this service runs on the real clock"
-						: "time cannot go backwards");
-	else
-		reply_control(rpc, &req, true, "clock moved");
 }
 
 /* Reload the register and/or the rules: everything is loaded and checked
@@ -284,34 +260,15 @@ static void on_reload(struct cm_rpc *rpc, struct cm_rpc_req *req, cm_env *env, v
 	reply_control(rpc, &req, true, detail);
 }
 
-static void on_backup(struct cm_rpc *rpc, struct cm_rpc_req *req, cm_env *env, void *arg)
-{
-	struct routing *r = arg;
-	char *dir = NULL;
-	int rc = -EINVAL;
-
-	if (env->backup && env->backup->dir && *env->backup->dir) {
-		dir = cm_xasprintf("%s/routing", env->backup->dir);
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			rc = -errno;
-		else
-			rc = cm_store_backup(r->store, dir);
-	}
-	cm_env_free(&env);
-	if (rc)
-		cm_rpc_reply_error(rpc, &req, "backup_failed", "backup.dir", cm_strerror(rc));
-	else
-		reply_control(rpc, &req, true, dir);
-	free(dir);
-}
-
 void routing_handlers_register(struct routing *r)
 {
 	cm_rpc_on(r->feed_rpc, BODY(STATUS), on_status, r);
 	cm_rpc_on(r->admin, BODY(STATUS), on_status, r);
-	cm_rpc_on(r->admin, BODY(CLOCK), on_clock, r);
+	cm_admin_serve_clock(r->admin, "routing");
 	cm_rpc_on(r->admin, BODY(RELOAD), on_reload, r);
-	cm_rpc_on(r->admin, BODY(BACKUP), on_backup, r);
+	backup_target.service = "routing";
+	backup_target.store = r->store;
+	cm_admin_serve_backup(r->admin, &backup_target);
 }
 
 /* ------------------------------------------------- health, metrics --- */

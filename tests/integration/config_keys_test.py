@@ -29,6 +29,9 @@ def service_keys(svc):
                 for p in re.findall(r'"(%s_[a-z0-9_]+)"', src)]
     # Helpers that take the key as an argument (opt_str(cfg, "key")).
     literal |= set(re.findall(r'\b[a-z_]+\(\s*cfg\s*,\s*"([a-z0-9_.]+)"', src))
+    # Keys every service reads through libcommon (common/admin.h).
+    if "cm_admin_clock_config_or_die(cfg)" in src:
+        literal |= {"clock", "clock_start"}
     return literal, patterns
 
 

@@ -1,0 +1,40 @@
+/*
+ * admin.h - what every service's admin socket answers the same way: moving
+ * the simulated clock, a hot backup of the service's store, the ControlReply
+ * itself; and the `clock` / `clock_start` configuration every service reads.
+ */
+#ifndef CM_ADMIN_H
+#define CM_ADMIN_H
+
+#include <stdbool.h>
+
+#include "common/config.h"
+#include "common/rpc.h"
+#include "common/store.h"
+
+/** Answer req with ControlReply{ok, now_ms, detail} from producer ("intake").
+ * Ownership of req moves. Errors: as cm_rpc_reply. */
+int cm_admin_reply(struct cm_rpc *r, struct cm_rpc_req **req, const char *producer, bool ok,
+		   const char *detail);
+
+/** Serve ClockControl on r: set or advance the simulated clock (errors
+ * `real_clock` on the real clock, `invalid_value` for time going backwards).
+ * producer is borrowed (a string literal). */
+void cm_admin_serve_clock(struct cm_rpc *r, const char *producer);
+
+/* What a backup copies: borrowed for the life of the socket it is served on. */
+struct cm_admin_backup {
+	const char *service;	/* "intake": the copy goes to <dir>/<service> */
+	struct cm_store *store;
+};
+
+/** Serve BackupRequest on r: a hot, consistent copy of b->store into
+ * <dir>/<service> (created), answered with the path, or `backup_failed`. */
+void cm_admin_serve_backup(struct cm_rpc *r, const struct cm_admin_backup *b);
+
+/** Read `clock` (real | simulated) and `clock_start` (RFC 3339) from cfg and
+ * switch the process to simulated time when asked. A bad value is fatal with
+ * one line naming the key and its source. Returns true for simulated time. */
+bool cm_admin_clock_config_or_die(const struct cm_config *cfg);
+
+#endif

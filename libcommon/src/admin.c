@@ -1,0 +1,97 @@
+#include "common/admin.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cm_admin_reply(struct cm_rpc *r, struct cm_rpc_req **req, const char *producer, bool ok,
+		   const char *detail)
+{
+	cm_env env = DONTHU__V1__ENVELOPE__INIT;
+	Donthu__V1__ControlReply cr = DONTHU__V1__CONTROL_REPLY__INIT;
+
+	cr.ok = ok;
+	cr.now_ms = cm_clock_now_ms();
+	cr.detail = (char *)(detail ? detail : "");
+	env.schema_version = CM_ENV_SCHEMA_VERSION;
+	env.producer = (char *)producer;
+	env.body_case = DONTHU__V1__ENVELOPE__BODY_CONTROL_REPLY;
+	env.control_reply = &cr;
+	return cm_rpc_reply(r, req, &env);
+}
+
+static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	const Donthu__V1__ClockControl *c = env->clock;
+	int rc = -EINVAL;
+
+	if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_SET_MS)
+		rc = cm_clock_set_ms(c->set_ms);
+	else if (c && c->op_case == DONTHU__V1__CLOCK_CONTROL__OP_ADVANCE_MS)
+		rc = cm_clock_advance_ms(c->advance_ms);
+	cm_env_free(&env);
+	if (rc)
+		cm_rpc_reply_error(r, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
+				   rc == -EPERM ? "this service runs on the real clock"
+						: "time cannot go backwards");
+	else
+		cm_admin_reply(r, &req, arg, true, "clock moved");
+}
+
+void cm_admin_serve_clock(struct cm_rpc *r, const char *producer)
+{
+	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_CLOCK, on_clock, (void *)producer);
+}
+
+static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	const struct cm_admin_backup *b = arg;
+	char *dir = NULL;
+	int rc = -EINVAL;
+
+	if (env->backup && env->backup->dir && *env->backup->dir) {
+		dir = cm_xasprintf("%s/%s", env->backup->dir, b->service);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			rc = -errno;
+		else
+			rc = cm_store_backup(b->store, dir);
+	}
+	cm_env_free(&env);
+	if (rc) {
+		cm_log_warn_err(STORE, rc, "backup into %s failed", dir ? dir : "(no dir)");
+		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
+	} else {
+		cm_log_notice(STORE, "backup written to %s", dir);
+		cm_admin_reply(r, &req, b->service, true, dir);
+	}
+	free(dir);
+}
+
+void cm_admin_serve_backup(struct cm_rpc *r, const struct cm_admin_backup *b)
+{
+	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_BACKUP, on_backup, (void *)b);
+}
+
+bool cm_admin_clock_config_or_die(const struct cm_config *cfg)
+{
+	const char *clock = cm_config_str_or_die(cfg, "clock", "real");
+	const char *start;
+	int64_t ms;
+
+	if (strcmp(clock, "real") == 0)
+		return false;
+	if (strcmp(clock, "simulated") != 0)
+		cm_fatal(CM_ECONFIG, "clock (%s) must be real or simulated, not %s",
+			 cm_config_source(cfg, "clock"), clock);
+	start = cm_config_str_or_die(cfg, "clock_start", "2026-01-01T08:00:00+07:00");
+	if (cm_time_parse(start, &ms) != 0)
+		cm_fatal(CM_ECONFIG, "clock_start (%s): not an RFC 3339 time: %s",
+			 cm_config_source(cfg, "clock_start"), start);
+	cm_clock_use_simulated(ms);
+	return true;
+}
