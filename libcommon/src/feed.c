@@ -598,8 +598,13 @@ static void consumer_timer_cb(uv_timer_t *t)
 	if (c->tmode == TM_TIMEOUT && c->inflight) {
 		/* No answer: the producer may have restarted and lost our request.
 		 * A fresh socket guarantees no stale reply is applied later. */
-		cm_log_info(FEED, "no reply from %s at %s within %u ms; reconnecting", c->producer,
-			    c->endpoint, c->timeout_ms);
+		/* Health must show a producer we cannot reach (down, or a CURVE
+		 * handshake that fails), not only errors in what it sends. */
+		if (c->last_err != -ETIMEDOUT)
+			cm_log_warn(FEED, "no reply from %s at %s within %u ms; reconnecting",
+				    c->producer, c->endpoint, c->timeout_ms);
+		if (!c->last_err)
+			c->last_err = -ETIMEDOUT;
 		consumer_disconnect(c);
 		c->inflight = false;
 		if (consumer_connect(c) != 0) {
@@ -732,6 +737,10 @@ static void consumer_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void
 				CM_ENV_MAX_BATCH_BYTES, &env) != 0)
 		return;
 	if (env->body_case == DONTHU__V1__ENVELOPE__BODY_FETCH_REPLY && env->fetch_reply) {
+		if (c->last_err == -ETIMEDOUT) {
+			cm_log_notice(FEED, "%s answers again", c->producer);
+			c->last_err = 0;
+		}
 		c->inflight = false;
 		uv_timer_stop(c->timer);
 		c->tmode = TM_NONE;
