@@ -102,7 +102,7 @@ int main(void)
 {
 	char *tmp = cm_test_tmpdir("disk"), *mnt = cm_xasprintf("%s/mnt", tmp);
 	char *keys = cm_xasprintf("%s/keys", tmp), *filler = cm_xasprintf("%s/filler", mnt);
-	char *envv[12];
+	char *envv[12] = {0};
 	struct svc in = {.bin = DONTHU_INTAKE_BIN};
 	enum { MAX = 4000 };
 	unsigned char accepted[MAX] = {0};
@@ -115,6 +115,10 @@ int main(void)
 		fprintf(stderr, "intake_disk_test: cannot mount a tmpfs (%s): skipped\n",
 			strerror(errno));
 		cm_test_rmrf(tmp);
+		free(filler);
+		free(keys);
+		free(mnt);
+		free(tmp);
 		return 77;
 	}
 	mounted = 1;
@@ -229,5 +233,9 @@ out:
 	for (int j = 0; j < 11; j++)
 		free(envv[j]);
 	free(seen.count);
+	free(filler);
+	free(keys);
+	free(mnt);
+	free(tmp);
 	return status;
 }
