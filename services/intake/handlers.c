@@ -144,6 +144,28 @@ static int put_idem(struct cm_txn *t, const Donthu__V1__SubmitRequest *q,
 			  CM_PUT_NOOVERWRITE);
 }
 
+/* What the feed carries of the people of one submission: a PersonRef (with
+ * its pseudonym) each, and the array of pointers the event wants. */
+struct person_refs {
+	Donthu__V1__PersonRef *refs;
+	Donthu__V1__PersonRef **refp;
+	uint8_t (*pseud)[INTAKE_PSEUDONYM_BYTES];
+};
+
+static void person_refs_init(struct person_refs *pr, size_t n)
+{
+	pr->refs = cm_xcalloc(n ? n : 1, sizeof(*pr->refs));
+	pr->refp = cm_xcalloc(n ? n : 1, sizeof(*pr->refp));
+	pr->pseud = cm_xcalloc(n ? n : 1, sizeof(*pr->pseud));
+}
+
+static void person_refs_free(struct person_refs *pr)
+{
+	free(pr->refs);
+	free(pr->refp);
+	free(pr->pseud);
+}
+
 /* Seal the people into the vault under id and fill refs[] with pseudonyms. */
 static int seal_people(struct intake *in, struct cm_txn *t, const char *id,
 		       Donthu__V1__Person **people, size_t n, Donthu__V1__PersonRef *refs,
@@ -186,9 +208,7 @@ static int do_petition(struct intake *in, struct cm_txn *t, struct intake_pendin
 	cm_env ev = DONTHU__V1__ENVELOPE__INIT;
 	Donthu__V1__PetitionReceived pr = DONTHU__V1__PETITION_RECEIVED__INIT;
 	size_t n = pet->n_petitioners;
-	Donthu__V1__PersonRef *refs = cm_xcalloc(n ? n : 1, sizeof(*refs));
-	Donthu__V1__PersonRef **refp = cm_xcalloc(n ? n : 1, sizeof(*refp));
-	uint8_t (*pseud)[INTAKE_PSEUDONYM_BYTES] = cm_xcalloc(n ? n : 1, sizeof(*pseud));
+	struct person_refs refs;
 	Donthu__V1__Person **people = pet->petitioners;
 	struct intake_case c = {.status = CASE(RECEIVED),
 				.kind = (uint8_t)pet->kind,
@@ -198,13 +218,14 @@ static int do_petition(struct intake *in, struct cm_txn *t, struct intake_pendin
 	uint64_t serial;
 	int rc;
 
+	person_refs_init(&refs, n);
 	rc = intake_next_serial(t, pet->receiving_agency, local_year(pet->received_at_ms), "C",
 				&serial);
 	if (rc)
 		goto out;
 	snprintf(p->id, sizeof(p->id), "%s-%04d-%06" PRIu64, pet->receiving_agency,
 		 local_year(pet->received_at_ms), serial);
-	rc = seal_people(in, t, p->id, people, n, refs, refp, pseud);
+	rc = seal_people(in, t, p->id, people, n, refs.refs, refs.refp, refs.pseud);
 	if (rc)
 		goto out;
 	/* The event carries the petition without its people: only pseudonyms
@@ -214,7 +235,7 @@ static int do_petition(struct intake *in, struct cm_txn *t, struct intake_pendin
 	pr.case_number = p->id;
 	pr.petition = pet;
 	pr.n_petitioners = n;
-	pr.petitioners = refp;
+	pr.petitioners = refs.refp;
 	pr.key = q->key;
 	pr.registered_at_ms = cm_clock_now_ms();
 	ev.case_number = p->id;
@@ -234,9 +255,7 @@ static int do_petition(struct intake *in, struct cm_txn *t, struct intake_pendin
 	p->status = STATUS(ACCEPTED);
 	rc = put_idem(t, q, p);
 out:
-	free(refs);
-	free(refp);
-	free(pseud);
+	person_refs_free(&refs);
 	return rc;
 }
 
@@ -323,12 +342,11 @@ static int do_reception(struct intake *in, struct cm_txn *t, struct intake_pendi
 	Donthu__V1__ReceptionRecorded rr = DONTHU__V1__RECEPTION_RECORDED__INIT;
 	size_t n = r->n_citizens;
 	Donthu__V1__Person **people = r->citizens;
-	Donthu__V1__PersonRef *refs = cm_xcalloc(n ? n : 1, sizeof(*refs));
-	Donthu__V1__PersonRef **refp = cm_xcalloc(n ? n : 1, sizeof(*refp));
-	uint8_t (*pseud)[INTAKE_PSEUDONYM_BYTES] = cm_xcalloc(n ? n : 1, sizeof(*pseud));
+	struct person_refs refs;
 	struct cm_val v;
 	int rc = 0;
 
+	person_refs_init(&refs, n);
 	if (r->case_number && r->case_number[0]) {
 		rc = cm_txn_get(t, INTAKE_DB_CASES, r->case_number, strlen(r->case_number), &v);
 		if (rc == -ENOENT) {
@@ -343,7 +361,7 @@ static int do_reception(struct intake *in, struct cm_txn *t, struct intake_pendi
 	rc = new_record_id(t, r->agency, local_year(r->received_at_ms), "T", p->id, sizeof(p->id));
 	if (rc)
 		goto out;
-	rc = seal_people(in, t, p->id, people, n, refs, refp, pseud);
+	rc = seal_people(in, t, p->id, people, n, refs.refs, refs.refp, refs.pseud);
 	if (rc)
 		goto out;
 	r->n_citizens = 0;
@@ -351,7 +369,7 @@ static int do_reception(struct intake *in, struct cm_txn *t, struct intake_pendi
 	rr.record_id = p->id;
 	rr.record = r;
 	rr.n_citizens = n;
-	rr.citizens = refp;
+	rr.citizens = refs.refp;
 	rr.key = q->key;
 	ev.case_number = r->case_number;
 	ev.body_case = BODY(RECEPTION_RECORDED);
@@ -367,9 +385,7 @@ static int do_reception(struct intake *in, struct cm_txn *t, struct intake_pendi
 	p->status = STATUS(ACCEPTED);
 	rc = put_idem(t, q, p);
 out:
-	free(refs);
-	free(refp);
-	free(pseud);
+	person_refs_free(&refs);
 	return rc;
 }
 
