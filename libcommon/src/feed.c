@@ -316,8 +316,14 @@ static void on_fetch(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void
 				   "wait_ms must be at most 60000");
 		return;
 	}
-	if (max == 0 || max > f->max_batch)
-		max = max > MAX_FETCH_EVENTS || max == 0 ? f->max_batch : max;
+	if (max > MAX_FETCH_EVENTS) {
+		cm_rpc_reply_error(r, &req, "invalid_field", "fetch.max_events",
+				   "max_events must be at most 10000 (0 for the producer's default)");
+		return;
+	}
+	/* 0 asks for the producer's default; the byte cap still bounds a batch. */
+	if (max == 0)
+		max = f->max_batch;
 	/* Park only when the consumer is exactly at the head: a consumer ahead of
 	 * the head (producer restored from an old backup) gets the head at once so
 	 * it can tell. */

@@ -729,6 +729,34 @@ static void test_unknown_fields_survive(void **state)
 	assert_true(fb.found);
 }
 
+/* Out-of-range fetch parameters get an error naming the field. */
+static void test_fetch_bounds(void **state)
+{
+	cm_env req = DONTHU__V1__ENVELOPE__INIT, *rep = NULL;
+	Donthu__V1__FetchRequest f = DONTHU__V1__FETCH_REQUEST__INIT;
+
+	(void)state;
+	req.schema_version = 1;
+	req.body_case = DONTHU__V1__ENVELOPE__BODY_FETCH;
+	req.fetch = &f;
+	f.from_seq = 1;
+	f.max_events = 20000;
+	assert_int_equal(svc_call(zctx, ep_feed, &req, 5000, &rep), 0);
+	assert_non_null(rep->control_reply);
+	assert_string_equal(rep->control_reply->error->field, "fetch.max_events");
+	cm_env_free(&rep);
+	f.max_events = 10;
+	f.wait_ms = 70000;
+	assert_int_equal(svc_call(zctx, ep_feed, &req, 5000, &rep), 0);
+	assert_string_equal(rep->control_reply->error->field, "fetch.wait_ms");
+	cm_env_free(&rep);
+	f.from_seq = 0;
+	f.wait_ms = 0;
+	assert_int_equal(svc_call(zctx, ep_feed, &req, 5000, &rep), 0);
+	assert_string_equal(rep->control_reply->error->field, "fetch.from_seq");
+	cm_env_free(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined_10000),
 		cmocka_unit_test(test_sigkill_with_retries),
 		cmocka_unit_test(test_unknown_fields_survive),
+		cmocka_unit_test(test_fetch_bounds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
