@@ -481,7 +481,7 @@ struct cm_feed_consumer {
 	uint8_t digest[8];	/* of the last applied event; valid when has_digest */
 	bool has_digest;
 	int last_err;
-	bool inflight, paused, stopping, diverged;
+	bool inflight, stopping, diverged;
 };
 
 /* The stored offset: 8-byte big-endian sequence, then (since the divergence
@@ -570,7 +570,7 @@ static void send_fetch(struct cm_feed_consumer *c)
 	zmq_msg_t m;
 	int rc;
 
-	if (c->paused || c->stopping || c->inflight || c->diverged)
+	if (c->stopping || c->inflight || c->diverged)
 		return;
 	q.consumer = c->name;
 	q.from_seq = c->applied + 1;
@@ -851,12 +851,6 @@ int cm_feed_consumer_error(const struct cm_feed_consumer *c)
 	return c->last_err;
 }
 
-void cm_feed_consumer_pause(struct cm_feed_consumer *c, bool paused)
-{
-	c->paused = paused;
-	if (!paused && !c->inflight && c->tmode == TM_NONE)
-		send_fetch(c);
-}
 
 void cm_feed_consumer_free(struct cm_feed_consumer **cp)
 {

@@ -32,7 +32,6 @@ struct cm_rpc {
 	void (*batch_end)(struct cm_rpc *r, void *arg);
 	void *batch_arg;
 	size_t limit;
-	struct cm_rpc_stats stats;
 };
 
 static void default_bad(struct cm_rpc *r, struct cm_rpc_req *req, int err, const char *what,
@@ -60,10 +59,8 @@ static void on_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void *arg)
 		zmq_msg_init(&req->route[i]);
 		zmq_msg_move(&req->route[i], &frames[i]);
 	}
-	r->stats.requests++;
 	len = zmq_msg_size(&frames[n - 1]);
 	if (len > r->limit) {
-		r->stats.bad++;
 		r->bad(r, req, CM_ETOOBIG, "request exceeds the size limit", r->bad_arg);
 		return;
 	}
@@ -71,12 +68,10 @@ static void on_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void *arg)
 		return;
 	rc = cm_env_unpack(zmq_msg_data(&frames[n - 1]), len, &env);
 	if (rc != 0) {
-		r->stats.bad++;
 		r->bad(r, req, rc, NULL, r->bad_arg);
 		return;
 	}
 	if ((unsigned)env->body_case >= MAX_CASES || !r->slots[env->body_case].fn) {
-		r->stats.bad++;
 		cm_env_free(&env);
 		r->bad(r, req, CM_EINVALID, "no handler for this message type on this socket",
 		       r->bad_arg);
@@ -161,20 +156,12 @@ void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *ar
 	r->batch_arg = arg;
 }
 
-void cm_rpc_set_limit(struct cm_rpc *r, size_t limit_bytes)
-{
-	r->limit = limit_bytes;
-}
 
 void cm_rpc_set_budget(struct cm_rpc *r, unsigned budget)
 {
 	cm_zwatch_set_budget(r->w, budget);
 }
 
-void cm_rpc_pause(struct cm_rpc *r, bool paused)
-{
-	cm_zwatch_pause_recv(r->w, paused);
-}
 
 void cm_rpc_req_free(struct cm_rpc_req **req)
 {
@@ -191,7 +178,6 @@ static int send_with_route(struct cm_rpc *r, struct cm_rpc_req **reqp, zmq_msg_t
 	struct cm_rpc_req *req = *reqp;
 	zmq_msg_t frames[MAX_ROUTE + 1];
 	size_t n = 0;
-	int rc;
 
 	for (size_t i = 0; i < req->nroute; i++) {
 		zmq_msg_init(&frames[n]);
@@ -201,12 +187,7 @@ static int send_with_route(struct cm_rpc *r, struct cm_rpc_req **reqp, zmq_msg_t
 	zmq_msg_move(&frames[n++], payload);
 	req->nroute = 0;
 	cm_rpc_req_free(reqp);
-	rc = cm_zwatch_send(r->w, frames, n);
-	if (rc == -EHOSTUNREACH)
-		r->stats.unroutable++;
-	else if (rc == 0)
-		r->stats.replies++;
-	return rc;
+	return cm_zwatch_send(r->w, frames, n);
 }
 
 int cm_rpc_reply(struct cm_rpc *r, struct cm_rpc_req **req, const cm_env *reply)
@@ -226,17 +207,6 @@ int cm_rpc_reply_msg(struct cm_rpc *r, struct cm_rpc_req **req, zmq_msg_t *paylo
 	return send_with_route(r, req, payload);
 }
 
-int cm_rpc_reply_raw(struct cm_rpc *r, struct cm_rpc_req **req, const void *buf, size_t len)
-{
-	zmq_msg_t m;
-
-	if (zmq_msg_init_size(&m, len) != 0) {
-		cm_rpc_req_free(req);
-		return -ENOMEM;
-	}
-	memcpy(zmq_msg_data(&m), buf, len);
-	return send_with_route(r, req, &m);
-}
 
 int cm_rpc_reply_error(struct cm_rpc *r, struct cm_rpc_req **req, const char *code,
 		       const char *field, const char *message)
@@ -256,15 +226,7 @@ int cm_rpc_reply_error(struct cm_rpc *r, struct cm_rpc_req **req, const char *co
 	return cm_rpc_reply(r, req, &env);
 }
 
-void *cm_rpc_socket(struct cm_rpc *r)
-{
-	return r->sock;
-}
 
-void cm_rpc_get_stats(const struct cm_rpc *r, struct cm_rpc_stats *out)
-{
-	*out = r->stats;
-}
 
 void cm_rpc_free(struct cm_rpc **rp)
 {

@@ -51,7 +51,7 @@ struct intake_pending {
 
 struct intake_metrics {
 	uint64_t *accepted, *duplicate, *rejected, *unavailable;
-	uint64_t *events, *batches, *reveals;
+	uint64_t *batches, *reveals;
 	struct cm_histogram *batch_size, *commit_seconds;
 };
 

@@ -110,8 +110,6 @@ uint64_t cm_feed_consumer_head(const struct cm_feed_consumer *c);
  * consistent pair of stores (nothing is skipped). */
 int cm_feed_consumer_error(const struct cm_feed_consumer *c);
 
-/** Stop (true) or resume pulling. */
-void cm_feed_consumer_pause(struct cm_feed_consumer *c, bool paused);
 
 /** Stop and free. Accepts pointer to NULL; sets *c NULL. */
 void cm_feed_consumer_free(struct cm_feed_consumer **c);

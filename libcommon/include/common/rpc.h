@@ -4,8 +4,8 @@
  *
  * Wire: a client (DEALER, or REQ) sends one frame holding a packed Envelope;
  * the ROUTER sees [routing frames..., payload] and the reply goes back along
- * the same routing frames. Frames over the application limit (limit_bytes,
- * default CM_ENV_MAX_BYTES) are answered with a decode error rather than
+ * the same routing frames. Frames over the application limit
+ * (CM_ENV_MAX_BYTES) are answered with a decode error rather than
  * silently dropped; the socket's ZMQ_MAXMSGSIZE is set well above the limit
  * so only truly hostile sizes are cut by libzmq.
  *
@@ -52,20 +52,14 @@ void cm_rpc_on_raw(struct cm_rpc *r, cm_rpc_raw_check fn, void *arg);
 /** Called once after each loop turn that delivered requests (group commit). */
 void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg);
 
-/** Application size limit for one request (default CM_ENV_MAX_BYTES). */
-void cm_rpc_set_limit(struct cm_rpc *r, size_t limit_bytes);
 /** Requests received per loop turn (the group-commit batch bound). */
 void cm_rpc_set_budget(struct cm_rpc *r, unsigned budget);
-/** Stop or resume taking requests (back pressure). */
-void cm_rpc_pause(struct cm_rpc *r, bool paused);
 
 /** Send reply to req's peer and free req (ownership moves in all cases).
  * Errors: -EHOSTUNREACH when the peer has gone (nothing to do), CM_ETOOBIG. */
 int cm_rpc_reply(struct cm_rpc *r, struct cm_rpc_req **req, const cm_env *reply);
 /** Send a packed envelope already in a zmq message (ownership moves). */
 int cm_rpc_reply_msg(struct cm_rpc *r, struct cm_rpc_req **req, zmq_msg_t *payload);
-/** Send an already packed envelope (borrowed bytes, copied). */
-int cm_rpc_reply_raw(struct cm_rpc *r, struct cm_rpc_req **req, const void *buf, size_t len);
 /** Drop a request without answering. */
 void cm_rpc_req_free(struct cm_rpc_req **req);
 
@@ -73,13 +67,6 @@ void cm_rpc_req_free(struct cm_rpc_req **req);
 int cm_rpc_reply_error(struct cm_rpc *r, struct cm_rpc_req **req, const char *code,
 		       const char *field, const char *message);
 
-/** The bound socket (borrowed), e.g. to read the last endpoint. */
-void *cm_rpc_socket(struct cm_rpc *r);
-
-struct cm_rpc_stats {
-	unsigned long long requests, bad, replies, unroutable;
-};
-void cm_rpc_get_stats(const struct cm_rpc *r, struct cm_rpc_stats *out);
 
 /** Stop and free; outstanding requests handed to handlers stay valid objects
  * but replying to them after this fails harmlessly only if done before free:
