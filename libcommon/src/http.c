@@ -75,6 +75,51 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
 	return ret;
 }
 
+/* A label value in the text format: backslash, double quote and newline are
+ * the characters that must be escaped. */
+static void put_label_value(struct cm_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			cm_buf_append(out, "\\\\", 2);
+		else if (*s == '"')
+			cm_buf_append(out, "\\\"", 2);
+		else if (*s == '\n')
+			cm_buf_append(out, "\\n", 2);
+		else
+			cm_buf_append(out, s, 1);
+	}
+}
+
+/*
+ * The same verdict as /healthz, so a scraper that never calls /healthz still
+ * sees why a service stopped consuming or storing. Every service gets it from
+ * here, not from its own metrics_extra, so the names are the same everywhere.
+ */
+static void put_health(struct cm_http *h, struct cm_buf *out)
+{
+	char reason[HEALTH_REASON_MAX] = "";
+	const char *p = cm_metrics_prefix(h->metrics);
+	const char *sep = *p ? "_" : "";
+	bool bad = h->ops.health && h->ops.health(h->arg, reason, sizeof(reason)) != 0;
+
+	reason[sizeof(reason) - 1] = '\0';
+	cm_buf_printf(out,
+		      "# HELP %s%shealthy 1 when /healthz answers ok, 0 when it answers 503\n"
+		      "# TYPE %s%shealthy gauge\n"
+		      "%s%shealthy %d\n",
+		      p, sep, p, sep, p, sep, bad ? 0 : 1);
+	if (!bad)
+		return;
+	cm_buf_printf(out,
+		      "# HELP %s%sunhealthy Why /healthz answers 503 (present only then)\n"
+		      "# TYPE %s%sunhealthy gauge\n"
+		      "%s%sunhealthy{reason=\"",
+		      p, sep, p, sep, p, sep);
+	put_label_value(out, reason[0] ? reason : "unspecified");
+	cm_buf_printf(out, "\"} 1\n");
+}
+
 static unsigned route(struct cm_http *h, const char *url, struct cm_buf *body,
 		      const char **ctype)
 {
@@ -93,6 +138,7 @@ static unsigned route(struct cm_http *h, const char *url, struct cm_buf *body,
 		cm_metrics_render(h->metrics, body);
 		if (h->ops.metrics_extra)
 			h->ops.metrics_extra(h->arg, body);
+		put_health(h, body);
 		*ctype = CT_METRICS;
 		return MHD_HTTP_OK;
 	}

@@ -102,6 +102,11 @@ struct cm_metrics *cm_metrics_new(const char *prefix)
 	return m;
 }
 
+const char *cm_metrics_prefix(const struct cm_metrics *m)
+{
+	return m ? m->prefix : "";
+}
+
 void cm_metrics_free(struct cm_metrics **pm)
 {
 	struct cm_metrics *m = pm ? *pm : NULL;

@@ -92,10 +92,13 @@ static void test_metrics_render(void **state)
 
 	cm_metrics_render(m, &out);
 	assert_string_equal(out.data, expected_render);
+	assert_string_equal(cm_metrics_prefix(m), "donthu_test");
 	cm_buf_free(&out);
 	cm_metrics_free(&m);
 	assert_null(m);
 	cm_metrics_free(&m);
+
+	assert_string_equal(cm_metrics_prefix(NULL), "");
 
 	/* Without a prefix, names stand alone. */
 	m = cm_metrics_new("");
@@ -134,10 +137,19 @@ static int health(void *arg, char *reason, size_t size)
 {
 	struct harness *hs = arg;
 
-	if (!atomic_load(&hs->unhealthy))
+	switch (atomic_load(&hs->unhealthy)) {
+	case 0:
 		return 0;
-	snprintf(reason, size, "store is read-only");
-	return 1;
+	case 2:
+		/* Every character the text format escapes in a label value. */
+		snprintf(reason, size, "cannot apply \"batch\" at C:\\db\nretrying");
+		return 1;
+	case 3:
+		return 1; /* no reason given */
+	default:
+		snprintf(reason, size, "store is read-only");
+		return 1;
+	}
 }
 
 static void metrics_extra(void *arg, struct cm_buf *out)
@@ -381,6 +393,8 @@ static void test_routes(void **state)
 	assert_resp(&r[2], 200, NULL);
 	assert_non_null(strcasestr(r[2].head, "content-type: text/plain; version=0.0.4"));
 	assert_non_null(strstr(r[2].body, "donthu_test_extra_gauge 42\n"));
+	assert_non_null(strstr(r[2].body, "# TYPE donthu_test_healthy gauge\ndonthu_test_healthy 1\n"));
+	assert_null(strstr(r[2].body, "unhealthy"));
 	assert_resp(&r[3], 404, "not found\n");
 	assert_resp(&r[4], 405, NULL);
 	assert_non_null(strcasestr(r[4].head, "allow: GET, HEAD"));
@@ -390,6 +404,47 @@ static void test_routes(void **state)
 	assert_resp(&r[7], 500, NULL);
 	assert_resp(&r[8], 200, "");
 	assert_resp(&r[9], 200, "ok\n");
+	release_harness(hs);
+	free(hs);
+}
+
+static void health_metrics_client(struct harness *hs)
+{
+	for (int i = 1; i <= 3; i++) {
+		atomic_store(&hs->unhealthy, i);
+		exchange(hs, "GET", "/metrics", NULL);
+	}
+	atomic_store(&hs->unhealthy, 2);
+	exchange(hs, "GET", "/healthz", NULL);
+	atomic_store(&hs->unhealthy, 0);
+	exchange(hs, "GET", "/metrics", NULL);
+}
+
+/* /metrics carries the /healthz verdict and its reason as a label. */
+static void test_metrics_health(void **state)
+{
+	struct harness *hs = calloc(1, sizeof(*hs));
+	(void)state;
+
+	assert_non_null(hs);
+	run_with_client(health_metrics_client, NULL, hs);
+	assert_int_equal(hs->nresp, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(hs->resp[i].status, i == 3 ? 503 : 200);
+	assert_non_null(strstr(hs->resp[0].body,
+			       "# TYPE donthu_test_healthy gauge\n"
+			       "donthu_test_healthy 0\n"
+			       "# HELP donthu_test_unhealthy Why /healthz answers 503 (present only then)\n"
+			       "# TYPE donthu_test_unhealthy gauge\n"
+			       "donthu_test_unhealthy{reason=\"store is read-only\"} 1\n"));
+	assert_non_null(strstr(hs->resp[1].body,
+			       "donthu_test_unhealthy{reason=\"cannot apply \\\"batch\\\" at "
+			       "C:\\\\db\\nretrying\"} 1\n"));
+	assert_non_null(strstr(hs->resp[2].body, "donthu_test_unhealthy{reason=\"unspecified\"} 1\n"));
+	/* /healthz itself gives the reason unescaped. */
+	assert_string_equal(hs->resp[3].body, "unhealthy: cannot apply \"batch\" at C:\\db\nretrying\n");
+	assert_non_null(strstr(hs->resp[4].body, "donthu_test_healthy 1\n"));
+	assert_null(strstr(hs->resp[4].body, "unhealthy"));
 	release_harness(hs);
 	free(hs);
 }
@@ -601,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_and_early_free),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_metrics_endpoint),
+		cmocka_unit_test(test_metrics_health),
 		cmocka_unit_test(test_many_requests),
 		cmocka_unit_test(test_free_with_open_connection),
 		cmocka_unit_test(test_free_inside_handler),

@@ -8,7 +8,10 @@
  *
  * /healthz answers 200 "ok" or 503 with the reason from the health callback.
  * /metrics answers Prometheus text format 0.0.4, built from a cm_metrics
- * registry plus an optional callback that appends service gauges.
+ * registry plus an optional callback that appends service gauges, and ends
+ * with the health callback's verdict for every service alike:
+ * <prefix>_healthy 1|0 and, only while unhealthy,
+ * <prefix>_unhealthy{reason="<the /healthz reason, escaped>"} 1.
  * GET and HEAD are served; any other method gets 405 with "Allow: GET, HEAD".
  * Connections idle for 10 s are closed; at most 64 are open at once.
  *
@@ -42,6 +45,8 @@ void cm_buf_free(struct cm_buf *b);
 /** Caller owns *out; free with cm_metrics_free(). Never fails (aborts on OOM). */
 struct cm_metrics *cm_metrics_new(const char *prefix /* e.g. "donthu_intake" */);
 void cm_metrics_free(struct cm_metrics **m);
+/** The prefix given to cm_metrics_new ("" for a NULL registry). */
+const char *cm_metrics_prefix(const struct cm_metrics *m);
 
 /** A counter or gauge identified by name and an optional label set
  * ("result=\"accepted\",reason=\"\""). Returned pointers stay valid until
