@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,8 @@
 /* Begin retries after MAP_RESIZED / READERS_FULL; Knot allows two, one more
  * covers a resize racing with a reader check. */
 #define BEGIN_ATTEMPTS 3
+/* Less free space than this after a short write means the disk is full. */
+#define FULL_DISK_SLACK ((unsigned long long)1 << 20)
 
 struct cm_store {
 	MDB_env *env;
@@ -135,6 +138,24 @@ static bool txn_survives(int rc)
 {
 	return rc == MDB_NOTFOUND || rc == MDB_KEYEXIST || rc == MDB_BAD_VALSIZE || rc == EINVAL ||
 	       rc == EACCES || rc == MDB_BAD_DBI;
+}
+
+/*
+ * LMDB turns a short write into EIO without the errno, and a short write is
+ * how a commit usually meets a full file system: the write that fills it
+ * returns what fitted. Report that as -ENOSPC, as store.h promises for a
+ * full disk, so callers say "disk full" rather than "I/O error".
+ */
+static int commit_error(const struct cm_store *s, int err)
+{
+	struct statvfs v;
+	unsigned long long left;
+
+	if (err != -EIO || statvfs(s->path, &v) != 0)
+		return err;
+	/* Root may also write into the blocks reserved for it. */
+	left = (unsigned long long)(geteuid() == 0 ? v.f_bfree : v.f_bavail) * v.f_frsize;
+	return left < FULL_DISK_SLACK ? -ENOSPC : err;
 }
 
 static uint64_t mono_ns(void)
@@ -295,7 +316,7 @@ static int write_once(struct cm_store *s, cm_store_fn fn, void *arg, bool *grow_
 		return -ENOSPC;
 	}
 	if (rc != MDB_SUCCESS) {
-		ret = mdb_to_cm(rc);
+		ret = commit_error(s, mdb_to_cm(rc));
 		cm_log_warn_err(STORE, ret, "commit failed path=%s", s->path);
 		return ret;
 	}
