@@ -57,6 +57,10 @@ struct cm_store {
 	/* Set when a remap failed: LMDB has then dropped its mapping and the
 	 * environment must not be touched again. */
 	atomic_bool broken;
+	/* The error of the last commit (0 once one succeeds): a caller that
+	 * retries a failed commit every second on a full disk must not log it
+	 * every second. */
+	atomic_int last_commit_err;
 	/* Test hook; only the writing thread reads it. */
 	int inject_err;
 	unsigned inject_n;
@@ -317,9 +321,11 @@ static int write_once(struct cm_store *s, cm_store_fn fn, void *arg, bool *grow_
 	}
 	if (rc != MDB_SUCCESS) {
 		ret = commit_error(s, mdb_to_cm(rc));
-		cm_log_warn_err(STORE, ret, "commit failed path=%s", s->path);
+		if (atomic_exchange(&s->last_commit_err, ret) != ret)
+			cm_log_warn_err(STORE, ret, "commit failed path=%s", s->path);
 		return ret;
 	}
+	atomic_store(&s->last_commit_err, 0);
 	atomic_fetch_add(&s->commits, 1);
 	atomic_fetch_add(&s->commit_ns_total, dt);
 	atomic_store(&s->last_commit_ns, dt);
