@@ -54,6 +54,10 @@ const char *cm_errname(int err)
 	case EEXIST: return "EEXIST";
 	case EINVAL: return "EINVAL";
 	case ENOSPC: return "ENOSPC";
+	case EDQUOT: return "EDQUOT";
+	case EROFS: return "EROFS";
+	case ENOTDIR: return "ENOTDIR";
+	case EISDIR: return "EISDIR";
 	case ENOMEM: return "ENOMEM";
 	case EIO: return "EIO";
 	case EAGAIN: return "EAGAIN";
