@@ -63,6 +63,7 @@ void routing_dedup_cfg_clear(struct routing_dedup_cfg *c)
 	free(c->phrases);
 	free(c->canonical);
 	free(c->fold);
+	free(c->words);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -273,6 +274,46 @@ int routing_fold(const struct routing_dedup_cfg *c, const char *s, char **out)
 	return 0;
 }
 
+static struct routing_word_slot *word_slot(const struct routing_dedup_cfg *c, uint64_t h)
+{
+	size_t j = (size_t)h & c->wmask;
+
+	while (c->words[j].used) {
+		if (c->words[j].h == h)
+			return &c->words[j];
+		j = (j + 1) & c->wmask;
+	}
+	return &c->words[j];
+}
+
+/* At most a quarter full, so a word that is neither (nearly every word)
+ * ends its probe on the first or second slot. */
+static void build_words(struct routing_dedup_cfg *c)
+{
+	size_t cap = 16;
+
+	free(c->words);
+	while (cap < 4 * (c->nstop + c->nphrases))
+		cap *= 2;
+	c->words = cm_xcalloc(cap, sizeof(*c->words));
+	c->wmask = cap - 1;
+	for (size_t i = 0; i < c->nstop; i++) {
+		struct routing_word_slot *w = word_slot(c, c->stop[i]);
+		w->used = true;
+		w->h = c->stop[i];
+		w->stop = true;
+	}
+	/* Sorted by first word: the first of a run is where a search starts. */
+	for (size_t i = 0; i < c->nphrases; i++) {
+		struct routing_word_slot *w = word_slot(c, c->phrases[i].first);
+		if (w->used && w->phrase)
+			continue;
+		w->used = true;
+		w->h = c->phrases[i].first;
+		w->phrase = (uint32_t)i + 1;
+	}
+}
+
 void routing_dedup_cfg_finish(struct routing_dedup_cfg *c)
 {
 	size_t *pos;
@@ -282,8 +323,10 @@ void routing_dedup_cfg_finish(struct routing_dedup_cfg *c)
 
 	if (c->nstop)
 		qsort(c->stop, c->nstop, sizeof(*c->stop), cmp_u64);
-	if (!c->nphrases)
+	if (!c->nphrases) {
+		build_words(c);
 		return;
+	}
 	/* Canonical phrases are found by group after sorting: remember which
 	 * phrase each group starts with by content, not position. */
 	pos = cm_xmalloc(c->ngroups * sizeof(*pos));
@@ -303,6 +346,7 @@ void routing_dedup_cfg_finish(struct routing_dedup_cfg *c)
 		free(canon);
 	}
 	free(pos);
+	build_words(c);
 }
 
 /* ------------------------------------------------------ sketching --- */
@@ -371,6 +415,10 @@ static bool is_stop(const struct routing_dedup_cfg *c, uint64_t h)
 {
 	size_t lo = 0, hi = c->nstop;
 
+	if (c->words) {
+		const struct routing_word_slot *w = word_slot(c, h);
+		return w->used && w->stop;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (c->stop[mid] == h)
@@ -389,12 +437,19 @@ static const struct routing_phrase *match_phrase(const struct routing_dedup_cfg 
 {
 	size_t lo = 0, hi = c->nphrases;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (c->phrases[mid].first < w[i].h)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (c->words) {
+		const struct routing_word_slot *s = word_slot(c, w[i].h);
+		if (!s->used || !s->phrase)
+			return NULL;
+		lo = s->phrase - 1;
+	} else {
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (c->phrases[mid].first < w[i].h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	for (; lo < c->nphrases; lo++) {
 		const struct routing_phrase *p = &c->phrases[lo];

@@ -38,6 +38,15 @@ struct routing_phrase {
 	uint64_t first;	/* hash of words[0] */
 };
 
+/* One word hash that is a stop word or starts a phrase: sketching looks
+ * every word up, and one probe here costs far less than two binary
+ * searches that mispredict on every step. */
+struct routing_word_slot {
+	uint64_t h;
+	uint32_t phrase;	/* 1 + index of the first phrase starting with h, or 0 */
+	bool used, stop;
+};
+
 /* What cm_text_fold does to one code point of the Latin and Vietnamese
  * ranges, learnt from cm_text_fold itself when the rules are loaded. */
 struct routing_fold_entry {
@@ -57,6 +66,8 @@ struct routing_dedup_cfg {
 	size_t *canonical;	  /* group -> index of its canonical phrase */
 	size_t ngroups;
 	struct routing_fold_entry *fold; /* ROUTING_FOLD_SPAN entries, or NULL */
+	struct routing_word_slot *words; /* hash set over stop and phrase words */
+	size_t wmask;			  /* slots - 1 (a power of two minus one) */
 };
 
 #define ROUTING_FOLD_SPAN 0x3c0

@@ -25,6 +25,9 @@
 
 static struct routing_rules *rules;
 
+/* Digest of test_sketch_unchanged's sketches, taken before any speed-up. */
+#define SKETCH_DIGEST 0xe6623d0c90a5f786ULL
+
 static int setup(void **state)
 {
 	char err[512];
@@ -374,6 +377,64 @@ static void test_index_reads_one_person(void **state)
 	free(dir);
 }
 
+/* FNV-1a over every value of a sketch. */
+static uint64_t sketch_digest(uint64_t h, const struct routing_sketch *s)
+{
+	h = (h ^ s->n) * 0x100000001b3ULL;
+	for (uint32_t i = 0; i < s->n; i++)
+		h = (h ^ s->h[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The sketches of the corpus, of texts short enough to be sorted whole, and
+ * of texts repeating the same few words (too few distinct small values: the
+ * slow path) are exactly what the first implementation gave (binary-searched
+ * stop words and phrases, a radix sort of every candidate): the speed-ups of
+ * the word table and the bucket sort changed no duplicate decision. The
+ * table must also agree with the binary searches it replaced. */
+static void test_sketch_unchanged(void **state)
+{
+	struct routing_dedup_cfg plain = rules->dedup;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	(void)state;
+	plain.words = NULL;
+	for (uint32_t i = 0; i < 3000; i++) {
+		char *text = corpus_text(i % (uint32_t)corpus_matter_count(), i);
+		struct routing_sketch a, b;
+		size_t len = strlen(text);
+
+		/* Every third text cut short: fewer features than the bottom-k
+		 * threshold path takes. */
+		if (i % 3 == 1 && len > 60)
+			text[60 + i % 7] = '\0';
+		if (i % 3 == 1) {
+			while (text[0] && (text[strlen(text) - 1] & 0xc0) == 0x80)
+				text[strlen(text) - 1] = '\0';
+			if (text[0] && (unsigned char)text[strlen(text) - 1] >= 0xc0)
+				text[strlen(text) - 1] = '\0';
+		}
+		assert_int_equal(routing_sketch_text(&rules->dedup, "Đơn khiếu nại", text, &a), 0);
+		assert_int_equal(routing_sketch_text(&plain, "Đơn khiếu nại", text, &b), 0);
+		assert_int_equal(a.n, b.n);
+		assert_memory_equal(a.h, b.h, a.n * sizeof(a.h[0]));
+		h = sketch_digest(h, &a);
+		free(text);
+	}
+	for (uint32_t r = 1; r <= 400; r += 37) {
+		char *text = cm_xcalloc(r * 24 + 1, 1);
+		struct routing_sketch a;
+
+		for (uint32_t k = 0; k < r; k++)
+			strcat(text, k % 3 ? "đất đai ủy ban nhân dân " : "xã ");
+		assert_int_equal(routing_sketch_text(&rules->dedup, NULL, text, &a), 0);
+		h = sketch_digest(h, &a);
+		free(text);
+	}
+	printf("sketch digest %016llx\n", (unsigned long long)h);
+	assert_true(h == SKETCH_DIGEST);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_fold_is_cm_text_fold),
 		cmocka_unit_test(test_corpus_precision_recall),
 		cmocka_unit_test(test_index_reads_one_person),
+		cmocka_unit_test(test_sketch_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
