@@ -374,6 +374,34 @@ static void sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
 	}
 }
 
+/* Sort v[0..n), every value below t (n at most 8K): spread them over 256
+ * buckets by value, then an insertion sort finishes each bucket's few.
+ * The ~3K values below the threshold are uniform, so this is one counting
+ * pass and one scatter instead of the radix sort's four of each (the
+ * radix sort's 256-bin prefix sums dominated sketching). */
+static void sort_below(uint32_t *v, uint32_t *tmp, size_t n, uint64_t t)
+{
+	uint16_t count[257] = {0};
+
+	for (size_t i = 0; i < n; i++)
+		count[(((uint64_t)v[i] << 8) / t) + 1]++;
+	for (size_t b = 1; b < 257; b++)
+		count[b] = (uint16_t)(count[b] + count[b - 1]);
+	for (size_t i = 0; i < n; i++)
+		tmp[count[((uint64_t)v[i] << 8) / t]++] = v[i];
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = tmp[i];
+		size_t j = i;
+
+		while (j && tmp[j - 1] > x) {
+			tmp[j] = tmp[j - 1];
+			j--;
+		}
+		tmp[j] = x;
+	}
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
 /* The ROUTING_SKETCH_K smallest distinct values of v[0..n), ascending. The
  * hashes are uniform, so the answer almost always lies below a threshold
  * that lets about 3K of the n values through: sort only those, and sort
@@ -383,12 +411,13 @@ static void bottom_k(uint32_t *v, size_t n, struct routing_sketch *out)
 	uint32_t small[8 * ROUTING_SKETCH_K], tmp[8 * ROUTING_SKETCH_K];
 	uint32_t *pick = v, *scratch;
 	size_t m = n;
+	uint64_t t = 0;
 
 	out->n = 0;
 	if (n > 4 * ROUTING_SKETCH_K) {
-		uint64_t t = ((uint64_t)3 * ROUTING_SKETCH_K << 32) / n;
 		size_t k = 0;
 
+		t = ((uint64_t)3 * ROUTING_SKETCH_K << 32) / n;
 		for (size_t i = 0; i < n && k < CM_ARRAY_LEN(small); i++)
 			if (v[i] < t)
 				small[k++] = v[i];
@@ -396,10 +425,14 @@ static void bottom_k(uint32_t *v, size_t n, struct routing_sketch *out)
 		m = k;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		scratch = m <= CM_ARRAY_LEN(tmp) ? tmp : cm_xmalloc(m * sizeof(*scratch));
-		sort_u32(pick, scratch, m);
-		if (scratch != tmp)
-			free(scratch);
+		if (pick == small) {
+			sort_below(pick, tmp, m, t);
+		} else {
+			scratch = m <= CM_ARRAY_LEN(tmp) ? tmp : cm_xmalloc(m * sizeof(*scratch));
+			sort_u32(pick, scratch, m);
+			if (scratch != tmp)
+				free(scratch);
+		}
 		out->n = 0;
 		for (size_t i = 0; i < m && out->n < ROUTING_SKETCH_K; i++)
 			if (out->n == 0 || out->h[out->n - 1] != pick[i])
