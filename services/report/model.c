@@ -888,6 +888,24 @@ static bool same_contrib(const struct report_contrib *a, const struct report_con
 	       strcmp(a->agency, b->agency) == 0;
 }
 
+/* A case has a few dozen contributions at most, most of them already in
+ * order: an insertion sort beats qsort's indirect merge sort, which was 9%
+ * of a rebuild. Equal keys can only be paired differently, which changes
+ * no sum. */
+static void sort_contrib(struct report_contrib *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct report_contrib x = a[i];
+		size_t j = i;
+
+		while (j && cmp_contrib(&a[j - 1], &x) > 0) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = x;
+	}
+}
+
 /* Buffer now - old. Most events change one or two contributions of a case
  * (or none: a deadline moved), so the lists are compared first and only
  * the difference reaches the hash table. */
@@ -903,8 +921,8 @@ static void buffer_diff(struct report_model *m, struct report_contrib *old, size
 			return;
 		i = 0;
 	}
-	qsort(old, nold, sizeof(*old), cmp_contrib);
-	qsort(now, nnow, sizeof(*now), cmp_contrib);
+	sort_contrib(old, nold);
+	sort_contrib(now, nnow);
 	while (i < nold || j < nnow) {
 		int c = i >= nold ? 1 : j >= nnow ? -1 : cmp_contrib(&old[i], &now[j]);
 		if (c < 0) {
