@@ -32,6 +32,7 @@ struct cm_rpc {
 	void (*batch_end)(struct cm_rpc *r, void *arg);
 	void *batch_arg;
 	size_t limit;
+	struct cm_arena *arena; /* where envelopes are decoded; NULL: malloc */
 };
 
 static void default_bad(struct cm_rpc *r, struct cm_rpc_req *req, int err, const char *what,
@@ -66,13 +67,15 @@ static void on_recv(struct cm_zwatch *w, zmq_msg_t *frames, size_t n, void *arg)
 	}
 	if (r->raw && r->raw(r, &req, zmq_msg_data(&frames[n - 1]), len, r->raw_arg))
 		return;
-	rc = cm_env_unpack(zmq_msg_data(&frames[n - 1]), len, &env);
+	rc = r->arena ? cm_env_unpack_arena(zmq_msg_data(&frames[n - 1]), len, r->arena, &env)
+		      : cm_env_unpack(zmq_msg_data(&frames[n - 1]), len, &env);
 	if (rc != 0) {
 		r->bad(r, req, rc, NULL, r->bad_arg);
 		return;
 	}
 	if ((unsigned)env->body_case >= MAX_CASES || !r->slots[env->body_case].fn) {
-		cm_env_free(&env);
+		if (!r->arena)
+			cm_env_free(&env);
 		r->bad(r, req, CM_EINVALID, "no handler for this message type on this socket",
 		       r->bad_arg);
 		return;
@@ -156,6 +159,11 @@ void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *ar
 	r->batch_arg = arg;
 }
 
+
+void cm_rpc_set_arena(struct cm_rpc *r, struct cm_arena *a)
+{
+	r->arena = a;
+}
 
 void cm_rpc_set_budget(struct cm_rpc *r, unsigned budget)
 {

@@ -99,7 +99,15 @@ static void reply(struct intake *in, struct intake_pending *p)
 	env.body_case = BODY(SUBMIT_REPLY);
 	env.submit_reply = &r;
 	cm_rpc_reply(in->submit, &p->req, &env);
-	cm_env_free(&p->env);
+	/* Decoded into in->arena: released by the reset after the batch. */
+	p->env = NULL;
+}
+
+/* Called once nothing decoded into the arena is referenced any more. */
+static void release_arena(struct intake *in)
+{
+	if (in->nbatch == 0)
+		cm_arena_reset(&in->arena);
 }
 
 /* ------------------------------------------------- the batch's writes --- */
@@ -501,6 +509,7 @@ static void process_batch(struct intake *in)
 		.now_ms = cm_clock_now_ms(),
 		.skew_ms = in->cfg.skew_ms,
 		.floor_ms = cm_day_start_ms(cm_day_from_ymd(2000, 1, 1)),
+		.arena = &in->arena,
 	};
 	struct batch_txn b = {.in = in};
 	size_t nvalid = 0;
@@ -553,6 +562,7 @@ static void process_batch(struct intake *in)
 	for (size_t i = 0; i < in->nbatch; i++)
 		reply(in, &in->batch[i]);
 	in->nbatch = 0;
+	release_arena(in);
 }
 
 /* --------------------------------------------------------- rpc hooks --- */
@@ -587,8 +597,11 @@ static void on_submit_batch_end(struct cm_rpc *r, void *arg)
 	struct intake *in = arg;
 
 	(void)r;
-	if (in->nbatch == 0)
+	if (in->nbatch == 0) {
+		/* Only rejected frames this turn: their envelopes are done. */
+		release_arena(in);
 		return;
+	}
 	if (in->stopping) {
 		intake_drain_unavailable(in);
 		return;
@@ -607,6 +620,7 @@ void intake_drain_unavailable(struct intake *in)
 		reply(in, p);
 	}
 	in->nbatch = 0;
+	release_arena(in);
 }
 
 static void on_submit_bad(struct cm_rpc *r, struct cm_rpc_req *req, int err, const char *what,
@@ -642,10 +656,8 @@ static bool on_submit_raw(struct cm_rpc *r, struct cm_rpc_req **req, const void 
 	if (intake_validate_wire(buf, len, &p.err) == 0)
 		return false;
 	/* Decode anyway to echo the request id, if the frame allows it. */
-	if (cm_env_unpack(buf, len, &env) == 0 && env->body_case == BODY(SUBMIT))
+	if (cm_env_unpack_arena(buf, len, &in->arena, &env) == 0 && env->body_case == BODY(SUBMIT))
 		p.env = env;
-	else
-		cm_env_free(&env);
 	p.req = *req;
 	*req = NULL;
 	reply(in, &p);

@@ -12,6 +12,7 @@
 #include "common/feed.h"
 #include "common/http.h"
 #include "common/loop.h"
+#include "common/mem.h"
 #include "common/register.h"
 #include "common/rpc.h"
 #include "common/store.h"
@@ -71,6 +72,9 @@ struct intake {
 	struct cm_zap *zap;
 	struct intake_pending *batch;
 	size_t nbatch, capbatch;
+	/* Every submission envelope is decoded here (cm_rpc_set_arena) and
+	 * the arena is reset once the batch holding them has been answered. */
+	struct cm_arena arena;
 	bool stopping;
 	int store_err;			/* last commit error, 0 when healthy */
 	uint64_t cases;

@@ -101,6 +101,8 @@ static void open_sockets(struct intake *in)
 	ext.sndhwm = 100000;
 	if ((rc = cm_rpc_new(in->loop, in->zctx, &ext, &in->submit)))
 		cm_fatal(rc, "cannot listen for submissions on %s", in->cfg.listen);
+	cm_arena_init(&in->arena, 0);
+	cm_rpc_set_arena(in->submit, &in->arena);
 	ext.endpoint = in->cfg.feed_listen;
 	if ((rc = cm_rpc_new(in->loop, in->zctx, &ext, &in->feed_rpc)))
 		cm_fatal(rc, "cannot serve the feed on %s", in->cfg.feed_listen);
@@ -188,6 +190,7 @@ int main(int argc, char **argv)
 	cm_register_free(&in->reg);
 	intake_keys_free(&in->keys);
 	free(in->batch);
+	cm_arena_free(&in->arena);
 	cm_log_notice(MAIN, "intake stopped");
 	return rc ? 1 : 0;
 }

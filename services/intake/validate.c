@@ -207,9 +207,14 @@ static int check_string(struct vs *v, char **ps, const struct text_rule *r)
 		if (cm_text_nfc(s, &nfc) != 0)
 			return fail(v, "invalid_utf8", NULL, "cannot be normalised to NFC");
 		if (strcmp(nfc, s) != 0) {
-			free(s);
-			*ps = nfc;
 			len = strlen(nfc);
+			if (v->ctx->arena) {
+				*ps = memcpy(cm_arena_alloc(v->ctx->arena, len + 1), nfc, len + 1);
+				free(nfc);
+			} else {
+				free(s);
+				*ps = nfc;
+			}
 		} else {
 			free(nfc);
 		}
@@ -1058,6 +1063,7 @@ void intake_vctx_init(struct intake_vctx *ctx, const struct cm_register *reg, in
 	ctx->now_ms = now_ms;
 	ctx->skew_ms = INTAKE_SKEW_MS_DEFAULT;
 	ctx->floor_ms = INTAKE_FLOOR_MS_DEFAULT;
+	ctx->arena = NULL;
 }
 
 int intake_validate_submit(Donthu__V1__SubmitRequest *req, const struct intake_vctx *ctx,

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "common/register.h"
+
+struct cm_arena;
 #include "donthu/v1/envelope.pb-c.h"
 
 /* Clock-skew allowance for instants in a request (publishers' clocks). */
@@ -61,15 +63,17 @@ struct intake_vctx {
 	int64_t now_ms;			/* the service clock's reading */
 	int64_t skew_ms;		/* instants up to now + skew are accepted */
 	int64_t floor_ms;		/* instants before this are refused */
+	struct cm_arena *arena;		/* req was decoded into it; NULL: malloc */
 };
 
 /** Fill ctx with reg, now_ms and the default skew and floor. */
 void intake_vctx_init(struct intake_vctx *ctx, const struct cm_register *reg, int64_t now_ms);
 
 /** Validate one SubmitRequest and normalise every text field to NFC in place.
- * A string that is not already NFC is replaced by a malloc'ed NFC copy and the
- * old pointer is free()d (protobuf-c's default allocator is malloc/free, so
- * *__free_unpacked stays correct); a string that is already NFC (every ASCII
+ * A string that is not already NFC is replaced by an NFC copy: taken from
+ * ctx->arena when req was decoded into that arena (the old string is left to
+ * it), else malloc'ed and the old pointer free()d (protobuf-c's default
+ * allocator is malloc/free, so *__free_unpacked stays correct); a string that is already NFC (every ASCII
  * string) is left alone, so a request built by hand from NFC literals is safe.
  * req is borrowed and modified; on failure some strings may already have been
  * normalised, which changes nothing the caller could rely on.

@@ -33,6 +33,12 @@ int cm_env_unpack(const void *buf, size_t len, cm_env **out);
 /** As cm_env_unpack with an explicit size cap (feed replies). */
 int cm_env_unpack_limit(const void *buf, size_t len, size_t limit, cm_env **out);
 
+struct cm_arena;
+/** As cm_env_unpack, but everything decoded lives in a (common/mem.h): never
+ * cm_env_free it; it is gone at the next cm_arena_reset(a). Errors: as
+ * cm_env_unpack (a failed decode may leave garbage in a until its reset). */
+int cm_env_unpack_arena(const void *buf, size_t len, struct cm_arena *a, cm_env **out);
+
 /** Free a decoded envelope; accepts a pointer to NULL; sets *e to NULL.
  * Never call it on an envelope built by hand. */
 void cm_env_free(cm_env **e);

@@ -11,7 +11,8 @@
  *
  * Ownership: a handler receives the request handle and the decoded envelope
  * and owns both: it must eventually call cm_rpc_reply() (or
- * cm_rpc_req_free()) on req and cm_env_free() on env. That lets intake stash a
+ * cm_rpc_req_free()) on req and cm_env_free() on env (unless the socket
+ * decodes into an arena: cm_rpc_set_arena). That lets intake stash a
  * batch until the commit and the feed park a long-poll.
  */
 #ifndef CM_RPC_H
@@ -51,6 +52,12 @@ void cm_rpc_on_raw(struct cm_rpc *r, cm_rpc_raw_check fn, void *arg);
 
 /** Called once after each loop turn that delivered requests (group commit). */
 void cm_rpc_on_batch_end(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg);
+
+struct cm_arena;
+/** Decode this socket's envelopes into a (borrowed; NULL: malloc, the
+ * default). Handlers then must not cm_env_free them: the owner of a resets
+ * it once every envelope handed out is done with (after a group commit). */
+void cm_rpc_set_arena(struct cm_rpc *r, struct cm_arena *a);
 
 /** Requests received per loop turn (the group-commit batch bound). */
 void cm_rpc_set_budget(struct cm_rpc *r, unsigned budget);
