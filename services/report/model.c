@@ -1126,8 +1126,8 @@ struct loaded {
 	char key[REPORT_CASE_MAX + 1];
 	struct report_case before, c;
 	bool existed;
-	struct report_contrib *old;	/* borrow strings from `before` */
 	size_t nold;
+	struct report_contrib old[];	/* borrow strings from `before` */
 };
 
 void report_model_cache_limit(struct report_model *m, size_t n)
@@ -1137,10 +1137,8 @@ void report_model_cache_limit(struct report_model *m, size_t n)
 
 static void cache_clear(struct report_model *m)
 {
-	for (size_t i = 0; i < m->nents; i++) {
-		free(m->ents[i]->old);
+	for (size_t i = 0; i < m->nents; i++)
 		free(m->ents[i]);
-	}
 	m->nents = 0;
 	if (m->ctab)
 		memset(m->ctab, 0, m->ccap * sizeof(*m->ctab));
@@ -1210,8 +1208,10 @@ static int load(struct report_model *m, struct cm_txn *t, const char *case_numbe
 		struct loaded **out)
 {
 	struct report_contrib tmp[REPORT_CONTRIB_MAX];
+	struct report_case c;
 	struct loaded *x;
-	size_t j;
+	size_t j, nold, klen;
+	bool existed;
 	int rc;
 
 	if (m->ctab) {
@@ -1231,24 +1231,31 @@ static int load(struct report_model *m, struct cm_txn *t, const char *case_numbe
 	 * with the first (apply_routing's duplicate link is). */
 	if (m->nents >= m->cache_max && (rc = cache_write_back(m, t)))
 		return rc;
-	x = cm_xmalloc(sizeof(*x));
-	snprintf(x->key, sizeof(x->key), "%s", case_number);
-	rc = report_case_get(t, case_number, &x->c);
-	x->existed = rc == 0;
+	rc = report_case_get(t, case_number, &c);
+	existed = rc == 0;
 	if (rc == -ENOENT) {
-		memset(&x->c, 0, sizeof(x->c));
+		memset(&c, 0, sizeof(c));
 		rc = 0;
 	}
-	if (rc) {
-		free(x);
+	if (rc)
 		return rc;
+	nold = report_case_contrib(&c, tmp);
+	/* One allocation per case (and no snprintf): this runs for every case
+	 * a transaction touches. */
+	x = cm_xmalloc(sizeof(*x) + nold * sizeof(x->old[0]));
+	klen = strnlen(case_number, REPORT_CASE_MAX);
+	memcpy(x->key, case_number, klen);
+	x->key[klen] = '\0';
+	x->c = c;
+	x->before = c;
+	x->existed = existed;
+	x->nold = nold;
+	/* Re-pointed at the copy: the contributions borrow its agency strings,
+	 * and x->c is about to change. */
+	for (size_t i = 0; i < nold; i++) {
+		x->old[i] = tmp[i];
+		x->old[i].agency = (const char *)&x->before + (tmp[i].agency - (const char *)&c);
 	}
-	x->before = x->c;
-	/* From the copy: the contributions borrow its agency strings, and x->c
-	 * is about to change. */
-	x->nold = report_case_contrib(&x->before, tmp);
-	x->old = cm_xmalloc((x->nold ? x->nold : 1) * sizeof(*x->old));
-	memcpy(x->old, tmp, x->nold * sizeof(*x->old));
 	if (m->nents == m->capents) {
 		m->capents = m->capents ? 2 * m->capents : 256;
 		m->ents = cm_xrealloc(m->ents, m->capents * sizeof(*m->ents));
