@@ -62,6 +62,35 @@ static size_t enter_field(struct vs *v, const char *name)
 	return old;
 }
 
+/* "[j]" after the path; on the hot path like enter_field, so no printf. */
+static size_t enter_index(struct vs *v, size_t j)
+{
+	char buf[24];
+	size_t n = sizeof(buf), old = v->len, room = sizeof(v->path) - 1 - v->len;
+
+	buf[--n] = ']';
+	do {
+		buf[--n] = (char)('0' + j % 10);
+		j /= 10;
+	} while (j);
+	buf[--n] = '[';
+	/* Cut, never overrun, as enter() does. */
+	n = sizeof(buf) - n < room ? n : sizeof(buf) - room;
+	memcpy(v->path + v->len, buf + n, sizeof(buf) - n);
+	v->len += sizeof(buf) - n;
+	v->path[v->len] = '\0';
+	return old;
+}
+
+/* ".name[j]" */
+static size_t enter_elem(struct vs *v, const char *name, size_t j)
+{
+	size_t old = enter_field(v, name);
+
+	enter_index(v, j);
+	return old;
+}
+
 static void leave(struct vs *v, size_t old)
 {
 	v->len = old;
@@ -179,6 +208,26 @@ static const struct text_rule *rule_for(const char *name)
 	return r;
 }
 
+/* Which rule a string field takes depends only on its descriptor, which is
+ * static: remember it by descriptor address instead of a bsearch of strcmp
+ * per string per submission. Collisions just look the rule up again. */
+#define RULE_CACHE 256
+static struct {
+	const ProtobufCFieldDescriptor *f;
+	const struct text_rule *r;
+} rule_cache[RULE_CACHE];
+
+static const struct text_rule *rule_of(const ProtobufCFieldDescriptor *f)
+{
+	size_t h = ((uintptr_t)f >> 3) % RULE_CACHE;
+
+	if (rule_cache[h].f != f) {
+		rule_cache[h].r = rule_for(f->name);
+		rule_cache[h].f = f;
+	}
+	return rule_cache[h].r;
+}
+
 static bool is_ascii(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -240,7 +289,7 @@ static int walk_value(struct vs *v, const ProtobufCFieldDescriptor *f, void *p)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-		return check_string(v, p, rule_for(f->name));
+		return check_string(v, p, rule_of(f));
 	case PROTOBUF_C_TYPE_ENUM:
 		return check_enum(v, f, *(int *)p);
 	case PROTOBUF_C_TYPE_MESSAGE:
@@ -292,7 +341,7 @@ static int walk(struct vs *v, ProtobufCMessage *m)
 				break;
 			}
 			for (size_t j = 0; j < n && !rc; j++) {
-				size_t o = enter(v, "[%zu]", j);
+				size_t o = enter_index(v, j);
 
 				rc = walk_value(v, f, arr + j * esz);
 				if (!rc)
@@ -643,7 +692,7 @@ static int petitioners(struct vs *v, const Donthu__V1__Petition *p)
 			    p->n_petitioners, INTAKE_MAX_PETITIONERS);
 	for (size_t i = 0; i < p->n_petitioners; i++) {
 		const Donthu__V1__Person *pe = p->petitioners[i];
-		size_t old = enter(v, ".petitioners[%zu]", i);
+		size_t old = enter_elem(v, "petitioners", i);
 
 		if (p->anonymous && identity_leaf(pe))
 			return fail(v, "kind_mismatch", identity_leaf(pe),
@@ -756,7 +805,7 @@ static int petition(struct vs *v, const Donthu__V1__Petition *p)
 		return fail(v, "too_many", "attachments", "%zu attachments, at most %d",
 			    p->n_attachments, INTAKE_MAX_ATTACHMENTS);
 	for (size_t i = 0; i < p->n_attachments; i++) {
-		size_t old = enter(v, ".attachments[%zu]", i);
+		size_t old = enter_elem(v, "attachments", i);
 
 		TRY(attachment(v, p->attachments[i]));
 		leave(v, old);
@@ -902,7 +951,7 @@ static int reception(struct vs *v, const Donthu__V1__ReceptionRecord *r)
 			    "citizen_count %u is less than the %zu citizens listed", r->citizen_count,
 			    r->n_citizens);
 	for (size_t i = 0; i < r->n_citizens; i++) {
-		size_t old = enter(v, ".citizens[%zu]", i);
+		size_t old = enter_elem(v, "citizens", i);
 
 		TRY(need(v, r->citizens[i]->full_name, "full_name"));
 		TRY(person(v, r->citizens[i]));
@@ -978,7 +1027,7 @@ static int schedule(struct vs *v, const Donthu__V1__ReceptionSchedule *s)
 		return fail(v, "too_many", "planned_dates", "%zu planned dates, at most %d",
 			    s->n_planned_dates, INTAKE_MAX_PLANNED_DATES);
 	for (size_t i = 0; i < s->n_planned_dates; i++) {
-		size_t old = enter(v, ".planned_dates[%zu]", i);
+		size_t old = enter_elem(v, "planned_dates", i);
 
 		if (cm_day_parse(s->planned_dates[i], &days[i]) != 0)
 			return fail(v, "invalid_date", NULL, "\"%s\" is not a real date YYYY-MM-DD",
@@ -1015,7 +1064,7 @@ static int conclusion(struct vs *v, const Donthu__V1__ReceptionConclusion *c)
 			    INTAKE_MAX_TASKS);
 	for (size_t i = 0; i < c->n_tasks; i++) {
 		const Donthu__V1__ConclusionTask *t = c->tasks[i];
-		size_t old = enter(v, ".tasks[%zu]", i);
+		size_t old = enter_elem(v, "tasks", i);
 		cm_day_t due;
 
 		TRY(need(v, t->assigned_agency, "assigned_agency"));
@@ -1185,7 +1234,7 @@ static int wire_scan(struct vs *v, const ProtobufCMessageDescriptor *d, const ui
 		else
 			old = enter_field(v, f->name);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED && fi < WIRE_MAX_FIELDS)
-			enter(v, "[%u]", seen[fi]++);
+			enter_index(v, seen[fi]++);
 		if (f->type == PROTOBUF_C_TYPE_STRING) {
 			const uint8_t *nul = memchr(p, 0, (size_t)n);
 
