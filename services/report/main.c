@@ -43,12 +43,15 @@ static const char *opt_str(struct cm_config *cfg, const char *key)
 	return v && *v ? cm_xstrdup(v) : NULL;
 }
 
-static const char *read_key_or_die(const char *path, const char *what)
+/* The CURVE key in the file named by the configuration key `what`, or NULL
+ * when it is unset or empty. The path is not kept: only the key is needed. */
+static const char *read_key_or_die(struct cm_config *cfg, const char *what)
 {
+	const char *path = cm_config_str(cfg, what, NULL);
 	char key[41];
 	int rc;
 
-	if (!path)
+	if (!path || !*path)
 		return NULL;
 	rc = cm_zsock_read_key(path, key);
 	if (rc)
@@ -97,13 +100,12 @@ static void load_config(struct report_config *c, const char *path)
 		snprintf(key, sizeof(key), "%s_feed", producers[i]);
 		c->feed_ep[i] = cm_xstrdup(cm_config_str_or_die(cfg, key, defaults[i]));
 		snprintf(pub, sizeof(pub), "%s_feed_public_file", producers[i]);
-		c->curve_server_public[i] = read_key_or_die(opt_str(cfg, pub), pub);
+		c->curve_server_public[i] = read_key_or_die(cfg, pub);
 	}
 	c->curve_secret_file = opt_str(cfg, "curve_secret_file");
 	c->curve_allow_file = opt_str(cfg, "curve_allow_file");
 	{
-		const char *sec = read_key_or_die(opt_str(cfg, "feed_curve_secret_file"),
-						  "feed_curve_secret_file");
+		const char *sec = read_key_or_die(cfg, "feed_curve_secret_file");
 		if (sec) {
 			char pub[41];
 			if ((rc = cm_zsock_public_of(sec, pub)))
