@@ -153,25 +153,20 @@ static int put_idem(struct cm_txn *t, const Donthu__V1__SubmitRequest *q,
 }
 
 /* What the feed carries of the people of one submission: a PersonRef (with
- * its pseudonym) each, and the array of pointers the event wants. */
+ * its pseudonym) each, and the array of pointers the event wants. Taken from
+ * the batch's arena, which the batch's reset releases. */
 struct person_refs {
 	Donthu__V1__PersonRef *refs;
 	Donthu__V1__PersonRef **refp;
 	uint8_t (*pseud)[INTAKE_PSEUDONYM_BYTES];
 };
 
-static void person_refs_init(struct person_refs *pr, size_t n)
+static void person_refs_init(struct intake *in, struct person_refs *pr, size_t n)
 {
-	pr->refs = cm_xcalloc(n ? n : 1, sizeof(*pr->refs));
-	pr->refp = cm_xcalloc(n ? n : 1, sizeof(*pr->refp));
-	pr->pseud = cm_xcalloc(n ? n : 1, sizeof(*pr->pseud));
-}
-
-static void person_refs_free(struct person_refs *pr)
-{
-	free(pr->refs);
-	free(pr->refp);
-	free(pr->pseud);
+	n = n ? n : 1;
+	pr->refs = cm_arena_alloc(&in->arena, n * sizeof(*pr->refs));
+	pr->refp = cm_arena_alloc(&in->arena, n * sizeof(*pr->refp));
+	pr->pseud = cm_arena_alloc(&in->arena, n * sizeof(*pr->pseud));
 }
 
 /* Seal the people into the vault under id and fill refs[] with pseudonyms. */
@@ -180,8 +175,9 @@ static int seal_people(struct intake *in, struct cm_txn *t, const char *id,
 		       Donthu__V1__PersonRef **refp, uint8_t (*pseud)[INTAKE_PSEUDONYM_BYTES])
 {
 	Donthu__V1__RevealReply rr = DONTHU__V1__REVEAL_REPLY__INIT;
-	uint8_t *plain, *sealed;
-	size_t plen, slen;
+	uint8_t stack[1024], *plain;
+	void *sealed;
+	size_t plen;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -199,13 +195,16 @@ static int seal_people(struct intake *in, struct cm_txn *t, const char *id,
 	rr.n_petitioners = n;
 	rr.petitioners = people;
 	plen = donthu__v1__reveal_reply__get_packed_size(&rr);
-	plain = cm_xmalloc(plen);
+	plain = plen <= sizeof(stack) ? stack : cm_xmalloc(plen);
 	donthu__v1__reveal_reply__pack(&rr, plain);
-	intake_seal(in->keys, plain, plen, &sealed, &slen);
+	/* Sealed straight into the vault's page: no copy of the box. */
+	rc = cm_txn_reserve(t, INTAKE_DB_VAULT, id, strlen(id), intake_sealed_size(plen),
+			    CM_PUT_NOOVERWRITE, &sealed);
+	if (rc == 0)
+		intake_seal_into(in->keys, plain, plen, sealed);
 	sodium_memzero(plain, plen);
-	free(plain);
-	rc = cm_txn_put(t, INTAKE_DB_VAULT, id, strlen(id), sealed, slen, CM_PUT_NOOVERWRITE);
-	free(sealed);
+	if (plain != stack)
+		free(plain);
 	return rc;
 }
 
@@ -226,7 +225,7 @@ static int do_petition(struct intake *in, struct cm_txn *t, struct intake_pendin
 	uint64_t serial;
 	int rc;
 
-	person_refs_init(&refs, n);
+	person_refs_init(in, &refs, n);
 	rc = intake_next_serial(t, pet->receiving_agency, local_year(pet->received_at_ms), "C",
 				&serial);
 	if (rc)
@@ -263,7 +262,6 @@ static int do_petition(struct intake *in, struct cm_txn *t, struct intake_pendin
 	p->status = STATUS(ACCEPTED);
 	rc = put_idem(t, q, p);
 out:
-	person_refs_free(&refs);
 	return rc;
 }
 
@@ -354,7 +352,7 @@ static int do_reception(struct intake *in, struct cm_txn *t, struct intake_pendi
 	struct cm_val v;
 	int rc = 0;
 
-	person_refs_init(&refs, n);
+	person_refs_init(in, &refs, n);
 	if (r->case_number && r->case_number[0]) {
 		rc = cm_txn_get(t, INTAKE_DB_CASES, r->case_number, strlen(r->case_number), &v);
 		if (rc == -ENOENT) {
@@ -393,7 +391,6 @@ static int do_reception(struct intake *in, struct cm_txn *t, struct intake_pendi
 	p->status = STATUS(ACCEPTED);
 	rc = put_idem(t, q, p);
 out:
-	person_refs_free(&refs);
 	return rc;
 }
 

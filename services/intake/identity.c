@@ -139,19 +139,20 @@ uint32_t intake_keys_current_id(const struct intake_keys *k)
 	return k->keys[k->current].id;
 }
 
-void intake_seal(struct intake_keys *k, const uint8_t *plain, size_t n, uint8_t **out,
-		 size_t *outlen)
+size_t intake_sealed_size(size_t n)
+{
+	return 4 + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
+}
+
+void intake_seal_into(struct intake_keys *k, const uint8_t *plain, size_t n, void *out)
 {
 	const struct key *key = &k->keys[k->current];
-	size_t len = 4 + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
-	uint8_t *b = cm_xmalloc(len);
+	uint8_t *b = out;
 
 	cm_be32_put(b, key->id);
 	memcpy(b + 4, k->nonce_prefix, sizeof(k->nonce_prefix));
 	cm_be64_put(b + 4 + sizeof(k->nonce_prefix), ++k->nonce_counter);
 	crypto_secretbox_easy(b + 4 + crypto_secretbox_NONCEBYTES, plain, n, b + 4, key->seal);
-	*out = b;
-	*outlen = len;
 }
 
 int intake_unseal(const struct intake_keys *k, const uint8_t *sealed, size_t n, uint8_t **plain,

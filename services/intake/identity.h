@@ -31,10 +31,11 @@ int intake_keys_load(const char *dir, struct intake_keys **out, char *err, size_
 void intake_keys_free(struct intake_keys **k);
 uint32_t intake_keys_current_id(const struct intake_keys *k);
 
-/** Seal n bytes. Caller owns *out (free()). Never fails except on OOM (abort).
- * Not thread-safe: it advances the nonce counter. */
-void intake_seal(struct intake_keys *k, const uint8_t *plain, size_t n, uint8_t **out,
-		 size_t *outlen);
+/** Bytes intake_seal_into writes for n bytes of plain text. */
+size_t intake_sealed_size(size_t n);
+/** Seal n bytes into out, which holds intake_sealed_size(n) bytes (e.g. a
+ * reserved store value). Never fails. Not thread-safe (nonce counter). */
+void intake_seal_into(struct intake_keys *k, const uint8_t *plain, size_t n, void *out);
 
 /** Open a sealed blob. Caller owns *plain (free()).
  * Errors: CM_EKEY (its key id is not loaded), CM_ECORRUPT (too short, or the
