@@ -376,19 +376,22 @@ static void sort_u32(uint32_t *v, uint32_t *tmp, size_t n)
 
 /* Sort v[0..n), every value below t (n at most 8K): spread them over 256
  * buckets by value, then an insertion sort finishes each bucket's few.
- * The ~3K values below the threshold are uniform, so this is one counting
- * pass and one scatter instead of the radix sort's four of each (the
- * radix sort's 256-bin prefix sums dominated sketching). */
+ * Sketch values are uniform (the ~3K below the threshold, or every value of
+ * a short petition), so this is one counting pass and one scatter instead
+ * of the radix sort's four of each (the radix sort's 256-bin prefix sums
+ * dominated sketching); many equal values cost at worst n^2/4 moves. */
 static void sort_below(uint32_t *v, uint32_t *tmp, size_t n, uint64_t t)
 {
+	/* v * scale >> 32 is below 256 for every v below t, and grows with v. */
+	uint64_t scale = ((uint64_t)1 << 40) / t;
 	uint16_t count[257] = {0};
 
 	for (size_t i = 0; i < n; i++)
-		count[(((uint64_t)v[i] << 8) / t) + 1]++;
+		count[((v[i] * scale) >> 32) + 1]++;
 	for (size_t b = 1; b < 257; b++)
 		count[b] = (uint16_t)(count[b] + count[b - 1]);
 	for (size_t i = 0; i < n; i++)
-		tmp[count[((uint64_t)v[i] << 8) / t]++] = v[i];
+		tmp[count[(v[i] * scale) >> 32]++] = v[i];
 	for (size_t i = 1; i < n; i++) {
 		uint32_t x = tmp[i];
 		size_t j = i;
@@ -411,7 +414,7 @@ static void bottom_k(uint32_t *v, size_t n, struct routing_sketch *out)
 	uint32_t small[8 * ROUTING_SKETCH_K], tmp[8 * ROUTING_SKETCH_K];
 	uint32_t *pick = v, *scratch;
 	size_t m = n;
-	uint64_t t = 0;
+	uint64_t t = (uint64_t)1 << 32;
 
 	out->n = 0;
 	if (n > 4 * ROUTING_SKETCH_K) {
@@ -425,8 +428,8 @@ static void bottom_k(uint32_t *v, size_t n, struct routing_sketch *out)
 		m = k;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		if (pick == small) {
-			sort_below(pick, tmp, m, t);
+		if (m <= CM_ARRAY_LEN(tmp)) {
+			sort_below(pick, tmp, m, pick == small ? t : (uint64_t)1 << 32);
 		} else {
 			scratch = m <= CM_ARRAY_LEN(tmp) ? tmp : cm_xmalloc(m * sizeof(*scratch));
 			sort_u32(pick, scratch, m);
