@@ -226,9 +226,7 @@ static int http_get(uint16_t port, const char *path, char **body)
 
 		if (cap - len < 4096) {
 			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
+			buf = cm_xrealloc(buf, cap);
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n <= 0)
@@ -380,9 +378,13 @@ static long cpu_ticks(pid_t pid)
 	return (long)(ut + st);
 }
 
-static bool alive(pid_t pid)
+/* Reaps it if it has exited, so it is never signalled by a stale PID. */
+static bool alive(struct svc *s)
 {
-	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
+	if (s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) == 0)
+		return true;
+	s->pid = 0;
+	return false;
 }
 
 /* Leave exactly FREE_BYTES free on the consumer's tmpfs (rounded to pages). */
@@ -436,9 +438,7 @@ static void collect_case(const cm_env *ev, const void *raw, size_t len, void *ar
 		return;
 	if (cs->n == cs->cap) {
 		cs->cap = cs->cap ? cs->cap * 2 : 1024;
-		cs->v = realloc(cs->v, cs->cap * sizeof(*cs->v));
-		if (!cs->v)
-			abort();
+		cs->v = cm_xrealloc(cs->v, cs->cap * sizeof(*cs->v));
 	}
 	cs->v[cs->n++] = cm_xstrdup(ev->case_number);
 }
@@ -493,9 +493,7 @@ static void tally_deadline(const cm_env *ev, const void *raw, size_t len, void *
 	t->a[i]++;
 	if (t->clocks.n == t->clocks.cap) {
 		t->clocks.cap = t->clocks.cap ? t->clocks.cap * 2 : 1024;
-		t->clocks.v = realloc(t->clocks.v, t->clocks.cap * sizeof(*t->clocks.v));
-		if (!t->clocks.v)
-			abort();
+		t->clocks.v = cm_xrealloc(t->clocks.v, t->clocks.cap * sizeof(*t->clocks.v));
 	}
 	t->clocks.v[t->clocks.n++] = cm_xstrdup(ev->deadline_set->clock_id);
 }
@@ -710,7 +708,7 @@ int main(void)
 			const char *l;
 			int code;
 
-			CHECKF(alive(c->svc.pid), "%s exited on a full disk", c->name);
+			CHECKF(alive(&c->svc), "%s exited on a full disk", c->name);
 			l = log ? strstr(log, "cannot apply batch") : NULL;
 			CHECKF(l && strstr(l, "\"err\":\"ENOSPC\""), "%s log lacks the reason:\n%s",
 			       c->name, log ? log : "");
