@@ -77,6 +77,25 @@ if t is not None:
             ('report_ms form=all', f'report: province annual report latency, all 9 forms, {n} cases', 'ms', '< 50 (at 1,000,000)'),
             ('xlsx_ms form=01/XLD rows=province', 'report: write province 01/XLD as XLSX', 'ms', '—')):
         add(fig, re.search(re.escape(key) + r' median=' + NUM + ' min=' + NUM + ' max=' + NUM, t), unit, aim, c)
+t, c = read('pipeline')
+if t is not None:
+    add('pipeline: petitions/s, publish → counted by the report service, 256 in flight',
+        re.search(r'pipeline petitions/s[^:]*: ' + MMM, t), 'petitions/s', '≥ 50,000 (routing\'s aim)', c)
+    add('pipeline: intake acknowledged/s in the same runs',
+        re.search(r'pipeline intake acknowledged/s[^:]*: ' + MMM, t), 'msgs/s', '—', c)
+    m = re.search(r'pipeline publish -> clocks set, 256 in flight[^:]*: p50 ' + MMM + r' ms, p99 ' + MMM, t)
+    add('pipeline: publish → clocks set p50, 256 in flight (queueing included)', m, 'ms', '—', c)
+    add('pipeline: publish → clocks set p99, 256 in flight (queueing included)', m, 'ms', '—', c, (4, 5, 6))
+    m = re.search(r'pipeline publish -> clocks set at a fixed ([0-9,]+)/s[^:]*: p50 ' + MMM + r' ms, p99 ' + MMM, t)
+    rate = f'{int(m.group(1).replace(",", "")):,}' if m else '1,000'
+    add(f'pipeline: publish → clocks set p50 at {rate}/s', m, 'ms', '—', c, (2, 3, 4))
+    add(f'pipeline: publish → clocks set p99 at {rate}/s', m, 'ms', '< 50', c, (5, 6, 7))
+    for key, name in (('SUB subscriber', 'SUB subscriber'), ('feed reader', 'long-polling feed reader')):
+        m = re.search(r'pipeline due instant -> ' + key + r' \(([0-9]+) escalations[^:]*: p50 ' + MMM +
+                      r' ms, p99 ' + MMM, t)
+        n = f', {int(m.group(1)):,} escalations' if m else ''
+        add(f'pipeline: due instant → {name} p50{n}', m, 'ms', '—', c, (2, 3, 4))
+        add(f'pipeline: due instant → {name} p99{n}', m, 'ms', '< 5', c, (5, 6, 7))
 t, c = read('peers')
 if t is not None:
     for m in re.finditer(r'^peer: (.*): ([0-9]+) msgs/s$', t, re.M):

@@ -62,9 +62,9 @@ static unsigned salt;
 
 static const char *ep(const char *name)
 {
-	static char buf[4][600];
+	static char buf[8][600];
 	static unsigned i;
-	char *b = buf[i++ % 4];
+	char *b = buf[i++ % 8];
 
 	snprintf(b, sizeof(buf[0]), "ipc://%s/%s", dir, name);
 	return b;
