@@ -227,8 +227,11 @@ static int grow(struct cm_store *s)
 	mdb_env_info(s->env, &info);
 	if (info.me_mapsize >= s->map_max) {
 		pthread_rwlock_unlock(&s->map_lock);
-		cm_log_warn_err(STORE, -ENOSPC, "map full at its cap path=%s map=%zu", s->path,
-				info.me_mapsize);
+		/* A consumer retries every second while the cap holds: say it
+		 * once, until a commit succeeds again. */
+		if (atomic_exchange(&s->last_commit_err, -ENOSPC) != -ENOSPC)
+			cm_log_warn_err(STORE, -ENOSPC, "map full at its cap path=%s map=%zu",
+					s->path, info.me_mapsize);
 		return -ENOSPC;
 	}
 	next = info.me_mapsize > s->map_max / 2 ? s->map_max : info.me_mapsize * 2;
