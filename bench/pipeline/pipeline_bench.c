@@ -401,12 +401,14 @@ static int follow_read(struct follower *f, void (*fn)(const struct evinfo *, voi
 
 struct submitter {
 	void *sock;
-	uint64_t sent, answered, accepted, first_id;
+	uint64_t sent, answered, accepted;
+	/* Send time by request id, for the sampled cases' replies. */
 	uint64_t ring_id[65536], ring_t[65536];
 };
 
-/* Drain the replies that are ready; returns how many. sampled(): called
- * with the case number and send time of each accepted one. */
+/* Drain the replies that are ready; returns how many. With sample > 0 the
+ * send time of each answered case whose serial is a multiple of sample goes
+ * into t. */
 static unsigned drain_replies(struct submitter *s, struct table *t, unsigned sample)
 {
 	unsigned n = 0;
@@ -445,8 +447,9 @@ static void publish(struct submitter *s, uint64_t id, uint64_t person, int64_t r
 	s->sent++;
 }
 
-/* Publish count petitions (ids and persons from first) and wait for every
- * answer. Errors: -ETIMEDOUT when answers stop. */
+/* Publish count petitions (request ids from first, petitioners from person,
+ * all received at received) and wait for every answer. Errors: -ETIMEDOUT
+ * when answers stop. */
 static int publish_all(struct submitter *s, uint64_t first, uint64_t person, uint64_t count,
 		       unsigned inflight, int64_t received)
 {
