@@ -20,6 +20,7 @@
 #include "common/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -892,10 +893,8 @@ void cm_store_get_stats(struct cm_store *s, struct cm_store_stats *out)
 
 int cm_store_backup(struct cm_store *s, const char *dir)
 {
-	struct stat st;
 	char *file;
-	bool existed;
-	int rc = usable(s);
+	int fd, rc = usable(s);
 
 	if (rc)
 		return rc;
@@ -904,14 +903,24 @@ int cm_store_backup(struct cm_store *s, const char *dir)
 	if (in_call(s))
 		return -EBUSY;
 	file = cm_xasprintf("%s/data.mdb", dir);
-	existed = lstat(file, &st) == 0;
+	/* Created 0600 like the store: mdb_env_copy2 would make it 0666 & ~umask,
+	 * readable by everyone on the host as soon as it leaves the 0700 folder
+	 * (or lands in a folder that already existed with wider rights). */
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		cm_log_warn_err(STORE, rc, "backup failed path=%s dir=%s", s->path, dir);
+		free(file);
+		return rc;
+	}
 	pthread_rwlock_rdlock(&s->map_lock);
-	rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
 	pthread_rwlock_unlock(&s->map_lock);
+	if (close(fd) != 0 && rc == MDB_SUCCESS)
+		rc = EIO;
 	if (rc != MDB_SUCCESS) {
 		/* Never leave a truncated copy that looks like a backup. */
-		if (!existed)
-			unlink(file);
+		unlink(file);
 		rc = mdb_to_cm(rc);
 		cm_log_warn_err(STORE, rc, "backup failed path=%s dir=%s", s->path, dir);
 	}
