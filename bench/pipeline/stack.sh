@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/pipeline/stack.sh - sourced by bench/pipeline/run and bench/scale/run:
 # the four real services on ipc:// sockets in one folder, simulated clock,
 # as scripts/demo and tests/integration/backup_test lay them out:
