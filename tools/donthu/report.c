@@ -159,6 +159,14 @@ static void print_wide(const Donthu__V1__ReportReply *r, const struct cli_table 
 	legend(r);
 }
 
+/* A row's heading in the tall layout: its agency code, but the total's own
+ * label, since the total carries the reporting agency's code too and would
+ * otherwise look like a second copy of that agency's row. */
+static const char *tall_heading(const Donthu__V1__ReportRow *row)
+{
+	return *row->agency && !row->total ? row->agency : row->label;
+}
+
 /* One line per form column, one value column per row of the report (the
  * forms are far wider than a terminal). When the rows do not fit side by
  * side they are printed in blocks, each as wide as the terminal. */
@@ -176,7 +184,7 @@ static void print_tall(const Donthu__V1__ReportReply *r, size_t width)
 		/* Take rows while they fit; always at least one. */
 		while (k1 < r->n_rows) {
 			const Donthu__V1__ReportRow *row = r->rows[k1];
-			size_t w = cli_width(*row->agency ? row->agency : row->label);
+			size_t w = cli_width(tall_heading(row));
 
 			for (size_t i = 0; i < row->n_cells; i++) {
 				char buf[256];
@@ -198,7 +206,7 @@ static void print_tall(const Donthu__V1__ReportReply *r, size_t width)
 		for (size_t k = k0; k < k1; k++) {
 			const Donthu__V1__ReportRow *row = r->rows[k];
 
-			cells[k - k0 + 2] = *row->agency ? row->agency : row->label;
+			cells[k - k0 + 2] = tall_heading(row);
 			t.right[k - k0 + 2] = true;
 		}
 		cli_table_row(&t, cells);
