@@ -85,9 +85,11 @@ stack_kill() {
 	wait 2>/dev/null || true
 }
 
-# "VmRSS VmHWM" of a pid, in MB.
+# "VmRSS VmHWM RssAnon" of a pid, in MB (RSS counts the mapped store pages
+# the process touched; RssAnon is its own memory).
 stack_rss() { # pid
-	awk '$1 == "VmRSS:" {r = $2} $1 == "VmHWM:" {h = $2} END {printf "%d %d", r / 1024, h / 1024}' "/proc/$1/status"
+	awk '$1 == "VmRSS:" {r = $2} $1 == "VmHWM:" {h = $2} $1 == "RssAnon:" {a = $2}
+	     END {printf "%d %d %d", r / 1024, h / 1024, a / 1024}' "/proc/$1/status"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {printf "%s (min %s, max %s)", a[int((NR+1)/2)], a[1], a[NR]}'; }
