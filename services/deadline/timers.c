@@ -1370,11 +1370,13 @@ static int level_detail(const struct dl_rule *r, const struct dl_clock *c, enum 
 	int left = 0;
 
 	fmt_day(c->due, dd);
-	if (l == DL_LVL_WARNING) {
+	if (l == DL_LVL_WARNING && today <= c->due) {
 		cal_count_working_days(e->cal, today, c->due, cal_flags(c), &left);
 		return snprintf(buf, len, "%s: due %s, %d working day%s left", r->title, dd, left,
 				left == 1 ? "" : "s");
 	}
+	/* A warning raised after its due date (the service was down, or the
+	 * clock jumped) says how late things are, not "-1 days left". */
 	return snprintf(buf, len, "%s: due %s, %d day%s overdue", r->title, dd, today - c->due,
 			today - c->due == 1 ? "" : "s");
 }

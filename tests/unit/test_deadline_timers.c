@@ -496,6 +496,9 @@ static void test_downtime_raises_once(void **state)
 	assert_int_equal(count_body(f, BODY(ESCALATION)), 6);
 	for (int l = LVL(WARNING); l <= LVL(INSPECTORATE); l++)
 		assert_non_null(find_esc(f, c, l));
+	/* The warning comes after the due date: it says how late, not "-N left". */
+	assert_null(strstr(find_esc(f, c, LVL(WARNING))->detail, "left"));
+	assert_non_null(strstr(find_esc(f, c, LVL(WARNING))->detail, "days overdue"));
 	close_store(f);
 	open_store(f);
 	raise_now(f, MIDNIGHT(2026, 6, 1), 100);
