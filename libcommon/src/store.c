@@ -891,6 +891,20 @@ void cm_store_get_stats(struct cm_store *s, struct cm_store_stats *out)
 	out->last_commit_ns = atomic_load(&s->last_commit_ns);
 }
 
+/* Makes a new file's directory entry durable; returns 0 or an errno. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
 int cm_store_backup(struct cm_store *s, const char *dir)
 {
 	char *file;
@@ -916,8 +930,14 @@ int cm_store_backup(struct cm_store *s, const char *dir)
 	pthread_rwlock_rdlock(&s->map_lock);
 	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
 	pthread_rwlock_unlock(&s->map_lock);
+	/* "Backup done" must mean on disk: an operator may delete older copies
+	 * or ship this one as soon as we answer. */
+	if (rc == MDB_SUCCESS && fdatasync(fd) != 0)
+		rc = errno;
 	if (close(fd) != 0 && rc == MDB_SUCCESS)
 		rc = EIO;
+	if (rc == MDB_SUCCESS)
+		rc = sync_dir(dir);
 	if (rc != MDB_SUCCESS) {
 		/* Never leave a truncated copy that looks like a backup. */
 		unlink(file);

@@ -156,7 +156,8 @@ void cm_store_get_stats(struct cm_store *s, struct cm_store_stats *out);
  * Run it off the loop thread; a write that must grow the map waits for it.
  * Errors: -ENOENT/-EACCES on dir, -EEXIST (dir already holds data.mdb),
  * -EBUSY (called from a callback of this store), -EINVAL, -ENOSPC, -EIO.
- * A failed copy leaves no data.mdb behind; a copy is made mode 0600. */
+ * A failed copy leaves no data.mdb behind; a copy is made mode 0600, and
+ * it and its directory entry are synced to disk before 0 is returned. */
 int cm_store_backup(struct cm_store *s, const char *dir);
 
 /** Test hook: make the next n write commits fail with err (e.g. -ENOSPC, -EIO)
