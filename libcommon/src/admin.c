@@ -25,7 +25,8 @@ int cm_admin_reply(struct cm_rpc *r, struct cm_rpc_req **req, const char *produc
 	return cm_rpc_reply(r, req, &env);
 }
 
-static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+static void clock_move(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env,
+		       const struct cm_admin_clock *h)
 {
 	const Donthu__V1__ClockControl *c = env->clock;
 	int rc = -EINVAL;
@@ -39,13 +40,30 @@ static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void
 		cm_rpc_reply_error(r, &req, rc == -EPERM ? "real_clock" : "invalid_value", "clock",
 				   rc == -EPERM ? "this service runs on the real clock"
 						: "time cannot go backwards");
-	else
-		cm_admin_reply(r, &req, arg, true, "clock moved");
+	else if (!(h->hold && h->hold(r, &req, h->arg)))
+		cm_admin_reply(r, &req, h->producer, true, "clock moved");
+}
+
+static void on_clock(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct cm_admin_clock plain = {.producer = arg};
+
+	clock_move(r, req, env, &plain);
+}
+
+static void on_clock_held(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	clock_move(r, req, env, arg);
 }
 
 void cm_admin_serve_clock(struct cm_rpc *r, const char *producer)
 {
 	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_CLOCK, on_clock, (void *)producer);
+}
+
+void cm_admin_serve_clock_held(struct cm_rpc *r, const struct cm_admin_clock *c)
+{
+	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_CLOCK, on_clock_held, (void *)c);
 }
 
 static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
@@ -56,6 +74,11 @@ static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 
 	if (env->backup && env->backup->dir && *env->backup->dir) {
 		dir = cm_xasprintf("%s/%s", env->backup->dir, b->service);
+		/* The copy runs here, on the loop: the service answers nothing
+		 * until it ends, and a backup requested meanwhile waits its turn.
+		 * Say when it began, so an operator whose client gave up can
+		 * tell a copy in progress from a hung service. */
+		cm_log_notice(STORE, "backup into %s started", dir);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			rc = -errno;
 		else
@@ -63,8 +86,12 @@ static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 	}
 	cm_env_free(&env);
 	if (rc) {
+		char *why = rc == -EEXIST ? cm_xasprintf("%s already holds a backup (data.mdb)", dir)
+					  : cm_xstrdup(cm_strerror(rc));
+
 		cm_log_warn_err(STORE, rc, "backup into %s failed", dir ? dir : "(no dir)");
-		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
+		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", why);
+		free(why);
 	} else {
 		cm_log_notice(STORE, "backup written to %s", dir);
 		cm_admin_reply(r, &req, b->service, true, dir);

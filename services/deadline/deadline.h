@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "calendar.h"
+#include "common/admin.h"
 #include "common/envelope.h"
 #include "common/feed.h"
 #include "common/http.h"
@@ -38,7 +39,6 @@ struct deadline_config {
 	const char *inspectorate;
 	uint32_t raise_batch;		/* due-index entries per transaction */
 	uint32_t recompute_batch;	/* clocks visited per transaction on reload */
-	uint32_t startup_wait_ms;	/* at most this long for the feeds before raising */
 	uint64_t map_size, map_max;
 	bool simulated_clock;
 	/* CURVE (optional): our key pair serves the feed and PUB sockets to the
@@ -81,10 +81,15 @@ struct deadline {
 	uv_timer_t due_timer, job_timer, ready_timer;
 	bool timers_open;
 	/* Nothing is raised until the consumers have caught up with their
-	 * producers once (or startup_wait_ms passed): after downtime, a clock
+	 * producers once, however long that takes: after downtime, a clock
 	 * stopped in time by an event still unread must not be escalated. */
 	bool ready;
 	uint64_t start_ns;
+	/* Clock moves made before then: answered once the raise pass for the
+	 * time they set has committed, as every ClockControl reply promises. */
+	struct cm_admin_clock clock_admin;
+	struct cm_rpc_req **clock_held;
+	size_t n_clock_held;
 	uint64_t pub_next;		/* next feed sequence to publish live */
 	unsigned burst;			/* due entries in the next raise transaction */
 	/* A recomputation after a reload runs in batches, one per loop turn. */
@@ -99,10 +104,12 @@ struct deadline {
 
 /* handlers.c */
 void deadline_handlers_register(struct deadline *d);
+/** Drop the clock moves still held (shutdown): their clients time out. */
+void deadline_clock_held_free(struct deadline *d);
 /** Start consuming intake (and routing when configured). Fatal on error. */
 void deadline_consumers_start(struct deadline *d);
-/** Raise nothing until the feeds are caught up (or the wait is over), then
- * raise whatever fell due while the service was down. */
+/** Raise nothing until the feeds are caught up, then raise whatever fell
+ * due while the service was down and answer the clock moves held meanwhile. */
 void deadline_start_raising(struct deadline *d);
 /** After any commit: publish new escalations, refresh counts, re-arm. */
 void deadline_after_commit(struct deadline *d);

@@ -275,23 +275,106 @@ static bool caught_up(const struct cm_feed_consumer *c)
 		cm_feed_consumer_applied(c) >= cm_feed_consumer_head(c));
 }
 
+static int due_now_txn(struct cm_txn *t, void *arg);
+
+/* Raise what is due at the current time before returning, so a reply sent
+ * next reflects it. A very long backlog is left to the timer after a bounded
+ * number of batches. */
+static void raise_due_now(struct deadline *d)
+{
+	for (int i = 0; i < 64 && d->ready && !d->stopping && !d->store_err; i++) {
+		int64_t earliest = -1;
+		if (cm_store_read(d->store, due_now_txn, &earliest) != 0 || earliest < 0 ||
+		    earliest > cm_clock_now_ms())
+			break;
+		on_due(&d->due_timer);
+	}
+}
+
+/* "intake 12/40, routing 3/?": where the consumers stand while catching up
+ * ("?" until the producer has answered a fetch). */
+static void catch_up_state(const struct deadline *d, char *buf, size_t len)
+{
+	const struct cm_feed_consumer *c[2] = {d->intake, d->routing};
+	const char *name[2] = {"intake", "routing"};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 2 && off < len; i++) {
+		char head[24] = "?";
+		if (!c[i])
+			continue;
+		if (cm_feed_consumer_head(c[i]))
+			snprintf(head, sizeof(head), "%" PRIu64, cm_feed_consumer_head(c[i]));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %" PRIu64 "/%s", off ? ", " : "",
+					name[i], cm_feed_consumer_applied(c[i]), head);
+	}
+}
+
+static void answer_held_clocks(struct deadline *d)
+{
+	char detail[200];
+	uint64_t waited_ms = (cm_clock_mono_ns() - d->start_ns) / 1000000u;
+
+	snprintf(detail, sizeof(detail),
+		 "clock moved; raised once the feeds were caught up, %" PRIu64
+		 " ms after start-up",
+		 waited_ms);
+	for (size_t i = 0; i < d->n_clock_held; i++)
+		cm_admin_reply(d->admin, &d->clock_held[i], "deadline", true, detail);
+	free(d->clock_held);
+	d->clock_held = NULL;
+	d->n_clock_held = 0;
+}
+
+void deadline_clock_held_free(struct deadline *d)
+{
+	for (size_t i = 0; i < d->n_clock_held; i++)
+		cm_rpc_req_free(&d->clock_held[i]);
+	free(d->clock_held);
+	d->clock_held = NULL;
+	d->n_clock_held = 0;
+}
+
+/* The clock has moved but nothing may be raised yet: the reply waits for
+ * the raise pass that follows the catch-up. */
+static bool hold_clock(struct cm_rpc *r, struct cm_rpc_req **req, void *arg)
+{
+	struct deadline *d = arg;
+	char where[160];
+
+	(void)r;
+	if (d->ready)
+		return false;
+	d->clock_held = cm_xrealloc(d->clock_held, (d->n_clock_held + 1) * sizeof(*d->clock_held));
+	d->clock_held[d->n_clock_held++] = *req;
+	*req = NULL;
+	catch_up_state(d, where, sizeof(where));
+	cm_log_notice(DEADLINE, "clock moved while catching up (%s): answered once raised", where);
+	return true;
+}
+
+/* Polled rather than signalled: a producer that is already at our offset
+ * answers a fetch with its head and no events, and no commit follows. */
+#define READY_POLL_MS 20
+
 static void on_ready_check(uv_timer_t *h)
 {
 	struct deadline *d = h->data;
-	uint64_t waited_ms = (cm_clock_mono_ns() - d->start_ns) / 1000000u;
 
 	if (d->stopping || d->ready)
 		return;
-	if (!(caught_up(d->intake) && caught_up(d->routing)) &&
-	    waited_ms < d->cfg.startup_wait_ms) {
-		uv_timer_start(&d->ready_timer, on_ready_check, 20, 0);
+	if (!(caught_up(d->intake) && caught_up(d->routing))) {
+		uv_timer_start(&d->ready_timer, on_ready_check, READY_POLL_MS, 0);
 		return;
 	}
-	if (waited_ms >= d->cfg.startup_wait_ms)
-		cm_log_warn(DEADLINE,
-			    "feeds not caught up after %u ms; raising what is due with what is known",
-			    d->cfg.startup_wait_ms);
+	cm_log_notice(DEADLINE, "feeds caught up after %" PRIu64 " ms; raising what is due",
+		      (cm_clock_mono_ns() - d->start_ns) / 1000000u);
 	d->ready = true;
+	if (d->n_clock_held) {
+		raise_due_now(d);
+		answer_held_clocks(d);
+	}
 	deadline_after_commit(d);
 }
 
@@ -542,7 +625,18 @@ static void on_status(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 	sr.open_clocks = d->counts.open;
 	sr.overdue = d->counts.overdue;
 	sr.cases = d->counts.cases;
-	sr.health = deadline_health(d, health, sizeof(health)) ? health : "ok";
+	if (deadline_health(d, health, sizeof(health)) == 0) {
+		char where[160];
+		/* Not for /healthz: the process is sound, only not raising yet. */
+		if (!d->ready) {
+			catch_up_state(d, where, sizeof(where));
+			snprintf(health, sizeof(health), "catching up (%s): nothing raised yet",
+				 where);
+		} else {
+			snprintf(health, sizeof(health), "ok");
+		}
+	}
+	sr.health = health;
 	out.schema_version = CM_ENV_SCHEMA_VERSION;
 	out.producer = "deadline";
 	out.body_case = BODY(STATUS_REPLY);
@@ -559,19 +653,14 @@ static int due_now_txn(struct cm_txn *t, void *arg)
 }
 
 /* Simulated time moved: raise what became due before the ClockControl is
- * answered, so whoever moved the clock can read the result at once. A very
- * long backlog is left to the timer after a bounded number of batches. */
+ * answered, so whoever moved the clock can read the result at once. Before
+ * the feeds are caught up nothing is raised here: hold_clock keeps the reply
+ * until on_ready_check has raised. */
 static void on_clock_change(void *arg)
 {
 	struct deadline *d = arg;
 
-	for (int i = 0; i < 64 && d->ready && !d->stopping && !d->store_err; i++) {
-		int64_t earliest = -1;
-		if (cm_store_read(d->store, due_now_txn, &earliest) != 0 || earliest < 0 ||
-		    earliest > cm_clock_now_ms())
-			break;
-		on_due(&d->due_timer);
-	}
+	raise_due_now(d);
 	deadline_schedule_due(d);
 }
 
@@ -591,8 +680,11 @@ void deadline_handlers_register(struct deadline *d)
 
 	cm_rpc_on(d->feed_rpc, BODY(STATUS), on_status, d);
 	cm_rpc_on(d->admin, BODY(STATUS), on_status, d);
-	/* The clock listener (on_clock_change) schedules what became due. */
-	cm_admin_serve_clock(d->admin, "deadline");
+	/* The clock listener (on_clock_change) raises what became due. */
+	d->clock_admin.producer = "deadline";
+	d->clock_admin.hold = hold_clock;
+	d->clock_admin.arg = d;
+	cm_admin_serve_clock_held(d->admin, &d->clock_admin);
 	cm_rpc_on(d->admin, BODY(RELOAD), on_reload, d);
 	backup_target.service = "deadline";
 	backup_target.store = d->store;

@@ -31,6 +31,7 @@ static void on_stop(void *arg, int signum)
 	cm_clock_on_change(NULL, NULL);
 	if (d->job_req)
 		cm_rpc_req_free(&d->job_req);
+	deadline_clock_held_free(d);
 	cm_http_free(&d->http);
 	cm_feed_consumer_free(&d->intake);
 	cm_feed_consumer_free(&d->routing);
@@ -129,8 +130,6 @@ static void load_config(struct deadline_config *c, const char *path)
 	c->raise_batch = (uint32_t)cm_config_u64_or_die(cfg, "raise_batch", 1, 100000, 2000);
 	c->recompute_batch =
 		(uint32_t)cm_config_u64_or_die(cfg, "recompute_batch", 100, 1000000, 10000);
-	/* Not a key yet: docs/OPERATIONS.md lists every key a service reads. */
-	c->startup_wait_ms = 5000;
 	c->map_size = cm_config_u64_or_die(cfg, "map_size_mb", 1, 1 << 20, 256) << 20;
 	c->map_max = cm_config_u64_or_die(cfg, "map_max_mb", 1, 1 << 24, 65536) << 20;
 	c->curve_secret_file = opt_str(cfg, "curve_secret_file");

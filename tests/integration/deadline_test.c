@@ -8,6 +8,8 @@
  *    PUB subscriber sees each escalation with its feed sequence number, and a
  *    monitor that stops fetching halfway and resumes from its own sequence
  *    misses nothing;
+ *  - a clock move made while the restarted deadline service cannot catch up
+ *    (intake down) is answered only after it has, with what fell due raised;
  *  - the deadline service is stopped, the clock moves on while it is down,
  *    and on restart everything that fell due is raised once; a second
  *    restart raises nothing;
@@ -740,6 +742,78 @@ static void test_restart_while_due(void **state)
 	evs_free(&all);
 }
 
+/* Feedback received Mon 3/8/2026, 10 WD: due in August, so by 1/10/2026 it
+ * is overdue. Deadline restarts behind intake's feed with intake down, so it
+ * cannot catch up: status must say so, and a clock move must not be answered
+ * until intake is back, deadline has caught up and the escalations for the
+ * new time are on its feed (the reply promises they are). */
+static void test_clock_while_catching_up(void **state)
+{
+	cm_env req = DONTHU__V1__ENVELOPE__INIT, *rep = NULL, *hold = NULL;
+	Donthu__V1__ClockControl cc = DONTHU__V1__CLOCK_CONTROL__INIT;
+	const Donthu__V1__StatusReply *st;
+	struct evs all = {0};
+	struct pet b;
+	char c[64];
+	void *dealer;
+	zmq_msg_t m;
+	zmq_pollitem_t it;
+	int linger = 0;
+
+	(void)state;
+	clock_to(ep_iadmin, local(2026, 8, 3, 10), 0);
+	assert_int_equal(svc_stop(&deadline), 0);
+	make(&b, "it-cu", DONTHU__V1__PETITION_KIND__PETITION_KIND_FEEDBACK, "DN-TTR",
+	     local(2026, 8, 3, 9));
+	submit(&b.q, c, sizeof(c));
+	assert_int_equal(svc_stop(&intake), 0);
+	set_env(denv, "DONTHU_DEADLINE_CLOCK_START", "2026-08-03T10:00:00+07:00");
+	assert_int_equal(svc_start(&deadline, ep_dadmin), 0);
+
+	st = status(ep_dadmin, &hold);
+	assert_non_null(strstr(st->health, "catching up"));
+	cm_env_free(&hold);
+
+	/* The clock move is sent, and stays unanswered while intake is down. */
+	cc.op_case = DONTHU__V1__CLOCK_CONTROL__OP_SET_MS;
+	cc.set_ms = local(2026, 10, 1, 10);
+	req.schema_version = 1;
+	req.body_case = BODY(CLOCK);
+	req.clock = &cc;
+	dealer = zmq_socket(zctx, ZMQ_DEALER);
+	zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof(linger));
+	assert_int_equal(zmq_connect(dealer, ep_dadmin), 0);
+	assert_int_equal(cm_env_pack_msg(&req, &m), 0);
+	assert_true(zmq_msg_send(&m, dealer, 0) >= 0);
+	/* Status is answered meanwhile: the held move blocks nothing. */
+	st = status(ep_dadmin, &hold);
+	assert_non_null(strstr(st->health, "catching up"));
+	assert_int_equal(st->now_ms, local(2026, 10, 1, 10));
+	cm_env_free(&hold);
+	it.socket = dealer;
+	it.events = ZMQ_POLLIN;
+	assert_int_equal(zmq_poll(&it, 1, 0), 0);
+
+	assert_int_equal(svc_start(&intake, ep_iadmin), 0);
+	assert_int_equal(zmq_poll(&it, 1, 30000), 1);
+	zmq_msg_init(&m);
+	assert_true(zmq_msg_recv(&m, dealer, 0) >= 0);
+	assert_int_equal(cm_env_unpack(zmq_msg_data(&m), zmq_msg_size(&m), &rep), 0);
+	zmq_msg_close(&m);
+	zmq_close(dealer);
+	assert_non_null(rep->control_reply);
+	assert_true(rep->control_reply->ok);
+	assert_non_null(strstr(rep->control_reply->detail, "caught up"));
+	cm_env_free(&rep);
+	/* Read at once, not waited for: the reply came after the commit. */
+	fetch_all(&all);
+	assert_int_equal(count_esc(&all, c, LVL(OVERDUE), REASON(DEADLINE)), 1);
+	evs_free(&all);
+	st = status(ep_dadmin, &hold);
+	assert_string_equal(st->health, "ok");
+	cm_env_free(&hold);
+}
+
 static void reload(const char *what, bool ok, const char *needle)
 {
 	cm_env req = DONTHU__V1__ENVELOPE__INIT, *rep = NULL;
@@ -946,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_45_day_case),
 		cmocka_unit_test(test_restart_while_due),
 		cmocka_unit_test(test_calendar_reload),
+		cmocka_unit_test(test_clock_while_catching_up),
 	};
 	int rc = cmocka_run_group_tests_name("deadline on intake alone", alone, setup, teardown);
 #ifdef DONTHU_ROUTING_BIN

@@ -22,6 +22,20 @@ int cm_admin_reply(struct cm_rpc *r, struct cm_rpc_req **req, const char *produc
  * producer is borrowed (a string literal). */
 void cm_admin_serve_clock(struct cm_rpc *r, const char *producer);
 
+/* A clock move whose reply may wait: borrowed for the life of the socket. */
+struct cm_admin_clock {
+	const char *producer;
+	/* After the clock moved: return true having taken *req, to answer it
+	 * later with cm_admin_reply() (the service's work for the new time is
+	 * not done yet); false to have it answered at once. */
+	bool (*hold)(struct cm_rpc *r, struct cm_rpc_req **req, void *arg);
+	void *arg;
+};
+
+/** As cm_admin_serve_clock, but a successful move is offered to c->hold
+ * before it is answered. */
+void cm_admin_serve_clock_held(struct cm_rpc *r, const struct cm_admin_clock *c);
+
 /* What a backup copies: borrowed for the life of the socket it is served on. */
 struct cm_admin_backup {
 	const char *service;	/* "intake": the copy goes to <dir>/<service> */
