@@ -3,12 +3,15 @@
  * laid out by bench/pipeline/stack.sh (sockets in DIR, admin sockets in
  * DIR/<service>/admin.sock, simulated clocks).
  *
- *   pipeline_bench ingest DIR COUNT INFLIGHT SAMPLE [RATE]
+ *   pipeline_bench ingest DIR COUNT INFLIGHT SAMPLE [RATE [COUNTER]]
  *       Publish COUNT petitions (~400 bytes, each a different petitioner,
  *       fresh keys) with up to INFLIGHT in flight on one DEALER, as fast as
  *       answers come or (RATE > 0) at RATE per second. Times from the first
- *       publish until intake acknowledged all of them and until the report
- *       service counts all of them (StatusReply.cases). With SAMPLE > 0 it
+ *       publish until intake acknowledged all of them and until the COUNTER
+ *       service (report unless told; routing, deadline or intake when only
+ *       part of the pipeline runs) counts all of them (StatusReply.cases:
+ *       report's counted, deadline's tracked, routing's classified, intake's
+ *       accepted cases). With SAMPLE > 0 it
  *       also follows the deadline feed and times publish -> the first
  *       DeadlineSet of every case whose serial is a multiple of SAMPLE.
  *   pipeline_bench escalate DIR PER_DAY DAYS STEPS
@@ -21,8 +24,9 @@
  *   pipeline_bench report DIR QUERIES
  *       The province-level annual report (01/XLD, DN-UBND with subunits,
  *       2026-Y): one warm-up, then QUERIES timed.
- *   pipeline_bench wait DIR TIMEOUT_S
- *       Until every consumer has applied its producer's head.
+ *   pipeline_bench wait DIR TIMEOUT_S [SERVICES]
+ *       Until every consumer has applied its producer's head; with SERVICES
+ *       (comma-separated, e.g. intake,routing) only the services started.
  *
  * Output: one line of key=value figures. Exit 1 when the pipeline stalls or
  * loses something; never on slowness.
@@ -59,6 +63,41 @@ static const char *const agencies[] = {"DN-TTR", "DN-SXD", "DN-STC", "UBND-20242
 
 static char dir[512];
 static unsigned salt;
+
+/* The four services in pipeline order, with the socket each answers a
+ * StatusRequest on. A consumer reads the feeds of every service before it. */
+enum { SVC_INTAKE, SVC_ROUTING, SVC_DEADLINE, SVC_REPORT, SVC_N };
+static const char *const svc_name[SVC_N] = {"intake", "routing", "deadline", "report"};
+static const char *const svc_sock[SVC_N] = {"intake-feed.sock", "routing-feed.sock",
+					    "deadline-feed.sock", "report.sock"};
+
+/* Index of a service name. Errors: -EINVAL for another name. */
+static int svc_parse(const char *name)
+{
+	for (int i = 0; i < SVC_N; i++)
+		if (strcmp(name, svc_name[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+/* Bit mask of a comma-separated service list. Errors: -EINVAL for an
+ * unknown name or an empty list. */
+static int svc_mask(const char *spec)
+{
+	char copy[128], *save = NULL;
+	int mask = 0;
+
+	if (strlen(spec) >= sizeof(copy))
+		return -EINVAL;
+	snprintf(copy, sizeof(copy), "%s", spec);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int i = svc_parse(t);
+		if (i < 0)
+			return i;
+		mask |= 1 << i;
+	}
+	return mask ? mask : -EINVAL;
+}
 
 static const char *ep(const char *name)
 {
@@ -492,7 +531,8 @@ static void on_ingest_event(const struct evinfo *ev, void *arg)
 	}
 }
 
-static int ingest(void *ctx, uint64_t count, unsigned inflight, unsigned sample, unsigned rate)
+static int ingest(void *ctx, uint64_t count, unsigned inflight, unsigned sample, unsigned rate,
+		  int counter)
 {
 	struct submitter *s = cm_xcalloc(1, sizeof(*s));
 	struct table t = {0};
@@ -511,7 +551,7 @@ static int ingest(void *ctx, uint64_t count, unsigned inflight, unsigned sample,
 	/* Persons numbered from intake's head: every run on the same stack has
 	 * petitioners of its own, never repeats of an earlier run's. */
 	if ((rc = status_field(ctx, ep("intake-feed.sock"), &now_ms, &person, NULL)) ||
-	    (rc = status_field(ctx, ep("report.sock"), NULL, NULL, &base0)) ||
+	    (rc = status_field(ctx, ep(svc_sock[counter]), NULL, NULL, &base0)) ||
 	    (sample && (rc = status_field(ctx, ep("deadline-feed.sock"), NULL, &dl_head, NULL)))) {
 		fprintf(stderr, "pipeline_bench: a service does not answer: %s\n", cm_strerror(rc));
 		return 1;
@@ -524,11 +564,12 @@ static int ingest(void *ctx, uint64_t count, unsigned inflight, unsigned sample,
 		return 1;
 	}
 	for (last = cm_clock_mono_ns();; usleep(20000)) {
-		if ((rc = status_field(ctx, ep("report.sock"), NULL, NULL, &base)) == 0 &&
+		if ((rc = status_field(ctx, ep(svc_sock[counter]), NULL, NULL, &base)) == 0 &&
 		    base >= base0 + s->accepted)
 			break;
 		if (cm_clock_mono_ns() - last > STALL_NS) {
-			fprintf(stderr, "pipeline_bench: report never counted the warm-up\n");
+			fprintf(stderr, "pipeline_bench: %s never counted the warm-up\n",
+				svc_name[counter]);
 			return 1;
 		}
 	}
@@ -540,7 +581,7 @@ static int ingest(void *ctx, uint64_t count, unsigned inflight, unsigned sample,
 		f.sock = dealer(ctx, ep("deadline-feed.sock"));
 		f.next = dl_head + 1;
 	}
-	rep = dealer(ctx, ep("report.sock"));
+	rep = dealer(ctx, ep(svc_sock[counter]));
 	status_req(&sreq, &sbody);
 	s->sent = s->answered = s->accepted = 0;
 
@@ -609,9 +650,9 @@ static int ingest(void *ctx, uint64_t count, unsigned inflight, unsigned sample,
 	for (size_t k = 0; k < t.cap; k++)
 		if (t.s[k].sent && t.s[k].set)
 			lat[nlat++] = t.s[k].set > t.s[k].sent ? t.s[k].set - t.s[k].sent : 0;
-	printf("ingest count=%" PRIu64 " inflight=%u rate=%u accepted=%" PRIu64 " counted=%" PRIu64
-	       " acked_s=%.3f acked_rate=%.0f counted_s=%.3f counted_rate=%.0f",
-	       count, inflight, rate, s->accepted, counted, (double)(t_acked - t0) / 1e9,
+	printf("ingest count=%" PRIu64 " inflight=%u rate=%u counter=%s accepted=%" PRIu64
+	       " counted=%" PRIu64 " acked_s=%.3f acked_rate=%.0f counted_s=%.3f counted_rate=%.0f",
+	       count, inflight, rate, svc_name[counter], s->accepted, counted, (double)(t_acked - t0) / 1e9,
 	       (double)s->accepted * 1e9 / (double)(t_acked - t0), (double)(t_counted - t0) / 1e9,
 	       (double)counted * 1e9 / (double)(t_counted - t0));
 	if (sample)
@@ -638,38 +679,38 @@ static uint64_t applied_of(const Donthu__V1__StatusReply *r, const char *produce
 	return 0;
 }
 
-/* 1 when every consumer has applied its producer's head, 0 when not yet.
- * Errors: as status(). */
-static int caught_up(void *ctx)
+/* 1 when every consumer in mask has applied the head of each of its
+ * producers in mask, 0 when not yet. Errors: as status(). */
+static int caught_up(void *ctx, int mask)
 {
-	cm_env *st[4] = {NULL};
-	const char *eps[4] = {ep("intake-feed.sock"), ep("routing-feed.sock"),
-			      ep("deadline-feed.sock"), ep("report.sock")};
+	cm_env *st[SVC_N] = {NULL};
 	int rc = 0;
 
-	for (int i = 0; i < 4 && rc == 0; i++)
-		rc = status(ctx, eps[i], &st[i]);
+	for (int i = 0; i < SVC_N && rc == 0; i++)
+		if (mask & (1 << i))
+			rc = status(ctx, ep(svc_sock[i]), &st[i]);
 	if (rc == 0) {
-		uint64_t hi = st[0]->status_reply->feed_head, hr = st[1]->status_reply->feed_head,
-			 hd = st[2]->status_reply->feed_head;
-		rc = applied_of(st[1]->status_reply, "intake") == hi &&
-		     applied_of(st[2]->status_reply, "intake") == hi &&
-		     applied_of(st[2]->status_reply, "routing") == hr &&
-		     applied_of(st[3]->status_reply, "intake") == hi &&
-		     applied_of(st[3]->status_reply, "routing") == hr &&
-		     applied_of(st[3]->status_reply, "deadline") == hd;
+		rc = 1;
+		for (int c = 1; c < SVC_N; c++) {
+			if (!st[c])
+				continue;
+			for (int p = 0; p < c; p++)
+				if (st[p] && applied_of(st[c]->status_reply, svc_name[p]) !=
+						     st[p]->status_reply->feed_head)
+					rc = 0;
+		}
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < SVC_N; i++)
 		cm_env_free(&st[i]);
 	return rc;
 }
 
-static int wait_caught_up(void *ctx, unsigned timeout_s)
+static int wait_caught_up(void *ctx, int mask, unsigned timeout_s)
 {
 	uint64_t t0 = cm_clock_mono_ns();
 
 	for (;;) {
-		int rc = caught_up(ctx);
+		int rc = caught_up(ctx, mask);
 		if (rc == 1)
 			return 0;
 		if (cm_clock_mono_ns() - t0 > (uint64_t)timeout_s * 1000000000u)
@@ -775,7 +816,7 @@ static int escalate(void *ctx, unsigned per_day, unsigned days, unsigned steps)
 		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "esc.", 4);
 		zmq_connect(sub, ep("deadline-pub.sock"));
 	}
-	if ((rc = wait_caught_up(ctx, 600))) {
+	if ((rc = wait_caught_up(ctx, (1 << SVC_N) - 1, 600))) {
 		fprintf(stderr, "pipeline_bench: the services did not catch up: %s\n", cm_strerror(rc));
 		return 1;
 	}
@@ -957,17 +998,21 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s", argv[2]);
 	salt = (unsigned)getpid() ^ (unsigned)cm_clock_mono_ns();
 	ctx = zmq_ctx_new();
-	if ((argc == 6 || argc == 7) && strcmp(argv[1], "ingest") == 0)
+	if ((argc >= 6 && argc <= 8) && strcmp(argv[1], "ingest") == 0 &&
+	    (argc < 8 || svc_parse(argv[7]) >= 0))
 		rc = ingest(ctx, strtoull(argv[3], NULL, 10), (unsigned)atoi(argv[4]),
-			    (unsigned)atoi(argv[5]), argc == 7 ? (unsigned)atoi(argv[6]) : 0);
+			    (unsigned)atoi(argv[5]), argc >= 7 ? (unsigned)atoi(argv[6]) : 0,
+			    argc == 8 ? svc_parse(argv[7]) : SVC_REPORT);
 	else if (argc == 6 && strcmp(argv[1], "escalate") == 0)
 		rc = escalate(ctx, (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]),
 			      (unsigned)atoi(argv[5]));
 	else if (argc == 4 && strcmp(argv[1], "report") == 0 && atoi(argv[3]) > 0)
 		rc = report(ctx, (unsigned)atoi(argv[3]));
-	else if (argc == 4 && strcmp(argv[1], "wait") == 0) {
+	else if ((argc == 4 || (argc == 5 && svc_mask(argv[4]) > 0)) &&
+		 strcmp(argv[1], "wait") == 0) {
 		uint64_t t0 = cm_clock_mono_ns();
-		rc = wait_caught_up(ctx, (unsigned)atoi(argv[3]));
+		rc = wait_caught_up(ctx, argc == 5 ? svc_mask(argv[4]) : (1 << SVC_N) - 1,
+				    (unsigned)atoi(argv[3]));
 		if (rc == 0)
 			printf("caughtup seconds=%.3f\n", (double)(cm_clock_mono_ns() - t0) / 1e9);
 		else
@@ -980,9 +1025,11 @@ int main(int argc, char **argv)
 	zmq_ctx_term(ctx);
 	return rc;
 usage:
-	fprintf(stderr, "usage: pipeline_bench ingest DIR COUNT INFLIGHT SAMPLE [RATE]\n"
+	fprintf(stderr, "usage: pipeline_bench ingest DIR COUNT INFLIGHT SAMPLE [RATE [COUNTER]]\n"
 			"       pipeline_bench escalate DIR PER_DAY DAYS STEPS\n"
 			"       pipeline_bench report DIR QUERIES\n"
-			"       pipeline_bench wait DIR TIMEOUT_S\n");
+			"       pipeline_bench wait DIR TIMEOUT_S [SERVICES]\n"
+			"  COUNTER: report (default), deadline, routing or intake;\n"
+			"  SERVICES: the services started, comma-separated (default all four)\n");
 	return 2;
 }
