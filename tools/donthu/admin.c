@@ -79,18 +79,30 @@ static const struct cli_cmd reveal_cmd = {
 static const struct cli_opt backup_opts[] = {
 	{"service", 's', OPT_VALUE, "SVC",
 	 "only these services, comma-separated (default all: every store)"},
+	{"backup-timeout", 0, OPT_VALUE, "S",
+	 "seconds to wait for each service's copy (default 3600; 0: no limit)"},
 	{NULL, 0, 0, NULL, NULL},
 };
 
+/* A copy takes as long as the store is big (about 12 s for report at
+ * 1,000,000 cases), so it is not bounded by --rpc-timeout, which is meant
+ * for quick queries; an hour still ends a script whose service died. */
+#define BACKUP_TIMEOUT_DEFAULT_S 3600
+#define BACKUP_TIMEOUT_MAX_S (7 * 24 * 3600)
+
 static const struct cli_cmd backup_cmd = {
 	.name = "admin backup",
-	.synopsis = "DIR [--service SVC]",
+	.synopsis = "DIR [--service SVC] [--backup-timeout S]",
 	.about = "A hot, consistent copy of each service's store into DIR/<service> (created;\n"
 		 "must be empty of a previous backup). The services write the copies, so DIR\n"
-		 "must be writable by them. Restore with the service stopped: docs/OPERATIONS.md.",
+		 "must be writable by them. One service at a time, consumers first (report,\n"
+		 "deadline, routing, intake); each is first asked for its status (within\n"
+		 "--rpc-timeout), then given --backup-timeout to finish its copy. Restore with\n"
+		 "the service stopped: docs/OPERATIONS.md.",
 	.opts = backup_opts,
-	.exits = "0 every store copied; 1 some copy failed; 2 usage; 3 some service did not\n"
-		 "answer (its store is NOT in DIR).",
+	.exits = "0 every store copied; 1 some copy failed, or did not finish within\n"
+		 "--backup-timeout (it may still complete: see the message); 2 usage; 3 some\n"
+		 "service did not answer its status request (its store is NOT in DIR).",
 };
 
 /* What happened to one service's request. */
@@ -99,23 +111,9 @@ enum outcome { DONE, REFUSED, SKIPPED, SILENT };
 /* Send req to the admin socket of every wanted service at once; print one
  * line per service. not_served: error codes meaning "this service does not
  * do that" (counted as skipped when all services were asked). */
-static int broadcast_ordered(struct cli *c, const bool want[SVC_COUNT], bool all, const cm_env *req,
-			     const char *verb, bool show_now, bool one_by_one);
-
 static int broadcast(struct cli *c, const bool want[SVC_COUNT], bool all, const cm_env *req,
 		     const char *verb, bool show_now)
 {
-	return broadcast_ordered(c, want, all, req, verb, show_now, false);
-}
-
-/* one_by_one: ask each service only after the previous one answered, in the
- * order consumers first (report, deadline, routing, intake). A backup taken
- * in that order can never hold a consumer that is ahead of its producer. */
-static int broadcast_ordered(struct cli *c, const bool want[SVC_COUNT], bool all, const cm_env *req,
-			     const char *verb, bool show_now, bool one_by_one)
-{
-	static const int consumers_first[SVC_COUNT] = {SVC_REPORT, SVC_DEADLINE, SVC_ROUTING,
-						       SVC_INTAKE};
 	struct cli_chan chs[SVC_COUNT];
 	cm_env *outs[SVC_COUNT];
 	int rcs[SVC_COUNT], svc[SVC_COUNT];
@@ -123,19 +121,14 @@ static int broadcast_ordered(struct cli *c, const bool want[SVC_COUNT], bool all
 	bool refused = false, silent = false;
 	struct cli_table t;
 
-	for (int k = 0; k < SVC_COUNT; k++) {
-		int s = one_by_one ? consumers_first[k] : k;
+	for (int s = 0; s < SVC_COUNT; s++) {
 		if (want[s]) {
 			chs[n].ep = &c->admin[s];
 			chs[n].sock = NULL;
 			svc[n++] = s;
 		}
 	}
-	if (one_by_one)
-		for (size_t i = 0; i < n; i++)
-			cli_call_many(c, &chs[i], 1, req, c->timeout_ms, &outs[i], &rcs[i]);
-	else
-		cli_call_many(c, chs, n, req, c->timeout_ms, outs, rcs);
+	cli_call_many(c, chs, n, req, c->timeout_ms, outs, rcs);
 	cli_table_init(&t, 3);
 	for (size_t i = 0; i < n; i++) {
 		const char *name = cli_svc_names[svc[i]];
@@ -405,14 +398,105 @@ static int run_reveal(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* What became of one service's backup. */
+enum bk_outcome { BK_COPIED, BK_REFUSED, BK_TIMEOUT, BK_DOWN };
+
+/* Back up service svc: a status request first, so a service that is not
+ * there is told apart from one that is still copying; then the backup,
+ * waiting wait_ms (negative: no limit). Adds a row to t; *note gets what to
+ * say on stderr (caller frees; NULL for nothing). */
+static enum bk_outcome backup_one(struct cli *c, int svc, const cm_env *req, const char *dir,
+				  int wait_ms, struct cli_table *t, char **note)
+{
+	const char *name = cli_svc_names[svc];
+	const struct cli_ep *ep = &c->admin[svc];
+	struct cli_chan ch = {.ep = &c->admin[svc]};
+	Donthu__V1__StatusRequest sq = DONTHU__V1__STATUS_REQUEST__INIT;
+	enum bk_outcome out;
+	cm_env ping, *rep = NULL;
+	char *msg = NULL;
+	int rc;
+
+	*note = NULL;
+	cli_env_init(&ping);
+	ping.body_case = BODY(STATUS);
+	ping.status = &sq;
+	/* Any answer will do: it proves the loop behind the socket is alive. */
+	rc = cli_chan_call(c, &ch, &ping, c->timeout_ms, &rep);
+	cm_env_free(&rep);
+	if (rc) {
+		cli_chan_close(&ch);
+		if (rc == -ECONNREFUSED) {
+			/* Said once for all such services by the caller. */
+			msg = cm_xasprintf("nothing listens on %s", ep->url);
+		} else {
+			msg = cm_xasprintf("no answer from %s", ep->url);
+			/* The service copies on its loop thread: until the copy
+			 * ends it answers nothing, not even status. */
+			*note = cm_xasprintf(
+				"%s did not answer a status request on %s within %g s: it is not "
+				"running, is hung, or is still copying its store for an earlier "
+				"backup (it answers nothing until that copy ends; `donthu status "
+				"--service %s` answers again once it has). Nothing was asked of it; "
+				"its store is NOT in %s.",
+				name, ep->url, c->timeout_ms / 1000.0, name, dir);
+		}
+		cli_table_rowv(t, name, "DOWN", msg);
+		free(msg);
+		return BK_DOWN;
+	}
+	rc = cli_chan_call(c, &ch, req, wait_ms, &rep);
+	cli_chan_close(&ch);
+	if (rc == -ETIMEDOUT) {
+		msg = cm_xasprintf("not finished within %d s", wait_ms / 1000);
+		*note = cm_xasprintf(
+			"service %s did not finish the backup within %d s; it may still be writing "
+			"%s/%s — check its log for \"backup written to %s/%s\" (or \"backup into "
+			"%s/%s failed\") before using that copy: data.mdb there is incomplete until "
+			"then. A longer --backup-timeout (0: no limit) waits for big stores.",
+			name, wait_ms / 1000, dir, name, dir, name, dir, name);
+		out = BK_TIMEOUT;
+		cli_table_rowv(t, name, "TIMEOUT", msg);
+	} else if (rc) {
+		msg = cm_xasprintf("no valid answer from %s: %s", ep->url, cm_strerror(rc));
+		out = BK_REFUSED;
+		cli_table_rowv(t, name, "FAILED", msg);
+	} else if (rep->body_case == BODY(CONTROL_REPLY) && rep->control_reply->ok) {
+		const char *d = rep->control_reply->detail;
+
+		out = BK_COPIED;
+		cli_table_rowv(t, name, "copied", *d ? d : "done");
+	} else if (rep->body_case == BODY(CONTROL_REPLY) && rep->control_reply->error) {
+		const Donthu__V1__ErrorDetail *e = rep->control_reply->error;
+
+		msg = cm_xasprintf("%s: %s", e->code, e->message);
+		out = BK_REFUSED;
+		cli_table_rowv(t, name, "REFUSED", msg);
+	} else {
+		msg = cm_xasprintf("unexpected answer %s", cm_env_body_name(rep));
+		out = BK_REFUSED;
+		cli_table_rowv(t, name, "REFUSED", msg);
+	}
+	free(msg);
+	cm_env_free(&rep);
+	return out;
+}
+
 static int run_backup(struct cli *c, int argc, char **argv)
 {
+	/* One after another, consumers first: a set taken in that order can
+	 * never hold a consumer that is ahead of its producer. */
+	static const int consumers_first[SVC_COUNT] = {SVC_REPORT, SVC_DEADLINE, SVC_ROUTING,
+						       SVC_INTAKE};
 	struct cli_args a;
 	Donthu__V1__BackupRequest br = DONTHU__V1__BACKUP_REQUEST__INIT;
-	bool want[SVC_COUNT], done;
-	char abs[PATH_MAX];
+	bool want[SVC_COUNT], done, down = false, failed = false, no_socket = false;
+	char abs[PATH_MAX], *notes[SVC_COUNT] = {0};
+	uint64_t secs = BACKUP_TIMEOUT_DEFAULT_S;
+	struct cli_table t;
+	const char *v;
 	cm_env req;
-	int rc;
+	int rc, wait_ms;
 
 	if ((rc = cli_parse(&backup_cmd, argc, argv, &a, &done)) || done)
 		return rc;
@@ -420,6 +504,11 @@ static int run_backup(struct cli *c, int argc, char **argv)
 		return cli_usage_error(&backup_cmd, "give the folder to back up into");
 	if ((rc = cli_parse_services(&backup_cmd, cli_arg(&backup_cmd, &a, "service"), want)))
 		return rc;
+	v = cli_arg(&backup_cmd, &a, "backup-timeout");
+	if (v && (rc = cli_arg_u64(&backup_cmd, "backup-timeout", v, 0, BACKUP_TIMEOUT_MAX_S,
+				   &secs)))
+		return rc;
+	wait_ms = secs ? (int)secs * 1000 : -1;
 	/* The services resolve the path, not us: give them an absolute one. */
 	if (mkdir(a.pos[0], 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "donthu admin backup: cannot create %s: %s\n", a.pos[0],
@@ -434,9 +523,40 @@ static int run_backup(struct cli *c, int argc, char **argv)
 	br.dir = abs;
 	req.body_case = BODY(BACKUP);
 	req.backup = &br;
-	/* Every store was asked for: one that does not answer is a hole in the
-	 * backup, never a skip. */
-	return broadcast_ordered(c, want, false, &req, "copied", false, true);
+	cli_table_init(&t, 3);
+	for (int k = 0; k < SVC_COUNT; k++) {
+		int s = consumers_first[k];
+
+		if (!want[s])
+			continue;
+		/* Every store was asked for: one that does not answer is a
+		 * hole in the backup, never a skip. */
+		switch (backup_one(c, s, &req, abs, wait_ms, &t, &notes[k])) {
+		case BK_COPIED:
+			break;
+		case BK_DOWN:
+			down = true;
+			no_socket |= !notes[k];
+			break;
+		case BK_REFUSED:
+		case BK_TIMEOUT:
+			failed = true;
+			break;
+		}
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	for (int k = 0; k < SVC_COUNT; k++) {
+		if (notes[k])
+			fprintf(stderr, "donthu admin backup: %s\n", notes[k]);
+		free(notes[k]);
+	}
+	if (no_socket)
+		fprintf(stderr, "donthu admin backup: where nothing listens on the admin socket, "
+				"is the service running, and is --data-dir (or --admin SVC=EP) "
+				"right? Those stores are NOT in %s.\n",
+			abs);
+	return down ? CLI_UNREACHABLE : failed ? CLI_FAILED : CLI_OK;
 }
 
 int cli_cmd_admin(struct cli *c, int argc, char **argv)
@@ -447,7 +567,7 @@ int cli_cmd_admin(struct cli *c, int argc, char **argv)
 		fprintf(out, "usage: donthu admin reload WHAT --service SVC\n"
 			     "       donthu admin clock set TIME | advance DURATION [--service SVC]\n"
 			     "       donthu admin reveal CASE --reason TEXT --by NAME\n"
-			     "       donthu admin backup DIR [--service SVC]\n"
+			     "       donthu admin backup DIR [--service SVC] [--backup-timeout S]\n"
 			     "Each has --help. Admin sockets: ipc://<data dir>/<service>/admin.sock "
 			     "(--data-dir).\n");
 		return argc < 1 ? CLI_USAGE : CLI_OK;

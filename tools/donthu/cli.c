@@ -305,11 +305,11 @@ void cli_call_many(struct cli *c, struct cli_chan *chs, size_t n, const cm_env *
 		}
 	}
 	while (waiting > 0) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = timeout_ms < 0 ? -1 : deadline - mono_ms();
 		size_t k = 0;
 		int pr;
 
-		if (left <= 0)
+		if (timeout_ms >= 0 && left <= 0)
 			break;
 		for (size_t i = 0; i < n; i++) {
 			items[i].socket = chs[i].sock;

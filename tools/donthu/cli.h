@@ -135,7 +135,8 @@ int cli_chan_call(struct cli *c, struct cli_chan *ch, const cm_env *req, int tim
 void cli_chan_close(struct cli_chan *ch);
 
 /** The same request to n channels at once; rcs[i] and outs[i] as for
- * cli_chan_call; waits at most timeout_ms in all. */
+ * cli_chan_call; waits at most timeout_ms in all (a negative timeout_ms:
+ * without limit, for requests whose length is the work itself, a backup). */
 void cli_call_many(struct cli *c, struct cli_chan *chs, size_t n, const cm_env *req,
 		   int timeout_ms, cm_env **outs, int *rcs);
 
