@@ -66,42 +66,130 @@ void cm_admin_serve_clock_held(struct cm_rpc *r, const struct cm_admin_clock *c)
 	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_CLOCK, on_clock_held, (void *)c);
 }
 
-static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+/*
+ * A backup of a million-case store takes tens of seconds: it runs on libuv's
+ * worker pool (cm_store_backup may), so the service keeps serving and
+ * consuming meanwhile. One copy at a time per store; a second request is
+ * refused while one runs rather than queued behind it unseen.
+ */
+struct backup_job {
+	uv_work_t work;
+	struct cm_admin_backup *b;
+	struct cm_rpc *r;	/* NULL once the socket is gone: reply dropped */
+	struct cm_rpc_req *req;
+	char *dir;
+	int rc;
+};
+
+static void backup_work(uv_work_t *w)
 {
-	const struct cm_admin_backup *b = arg;
-	char *dir = NULL;
-	int rc = -EINVAL;
+	struct backup_job *j = w->data;
 
-	if (env->backup && env->backup->dir && *env->backup->dir) {
-		dir = cm_xasprintf("%s/%s", env->backup->dir, b->service);
-		/* The copy runs here, on the loop: the service answers nothing
-		 * until it ends, and a backup requested meanwhile waits its turn.
-		 * Say when it began, so an operator whose client gave up can
-		 * tell a copy in progress from a hung service. */
-		cm_log_notice(STORE, "backup into %s started", dir);
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			rc = -errno;
-		else
-			rc = cm_store_backup(b->store, dir);
-	}
-	cm_env_free(&env);
-	if (rc) {
-		char *why = rc == -EEXIST ? cm_xasprintf("%s already holds a backup (data.mdb)", dir)
-					  : cm_xstrdup(cm_strerror(rc));
-
-		cm_log_warn_err(STORE, rc, "backup into %s failed", dir ? dir : "(no dir)");
-		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", why);
-		free(why);
-	} else {
-		cm_log_notice(STORE, "backup written to %s", dir);
-		cm_admin_reply(r, &req, b->service, true, dir);
-	}
-	free(dir);
+	j->rc = cm_store_backup(j->b->store, j->dir);
 }
 
-void cm_admin_serve_backup(struct cm_rpc *r, const struct cm_admin_backup *b)
+static void backup_reply(struct backup_job *j)
 {
-	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_BACKUP, on_backup, (void *)b);
+	char *why;
+
+	if (!j->r) {
+		cm_rpc_req_free(&j->req);
+		return;
+	}
+	if (j->rc == 0) {
+		cm_admin_reply(j->r, &j->req, j->b->service, true, j->dir);
+		return;
+	}
+	why = j->rc == -EEXIST ? cm_xasprintf("%s already holds a backup (data.mdb)", j->dir)
+			       : cm_xstrdup(cm_strerror(j->rc));
+	cm_rpc_reply_error(j->r, &j->req, "backup_failed", "backup.dir", why);
+	free(why);
+}
+
+static void backup_done(uv_work_t *w, int status)
+{
+	struct backup_job *j = w->data;
+
+	if (status == UV_ECANCELED)
+		j->rc = -ECANCELED;
+	if (j->rc)
+		cm_log_warn_err(STORE, j->rc, "backup into %s failed", j->dir);
+	else
+		cm_log_notice(STORE, "backup written to %s", j->dir);
+	backup_reply(j);
+	j->b->job = NULL;
+	free(j->dir);
+	free(j);
+}
+
+/* The socket closes (service stopping) while a copy runs: the copy goes on
+ * (the loop runs until it ends, and the store is closed after the loop), but
+ * nobody is left to answer. */
+static void backup_socket_freed(struct cm_rpc *r, void *arg)
+{
+	struct cm_admin_backup *b = arg;
+
+	(void)r;
+	if (b->job) {
+		cm_rpc_req_free(&b->job->req);
+		b->job->r = NULL;
+	}
+}
+
+static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
+{
+	struct cm_admin_backup *b = arg;
+	struct backup_job *j;
+	char *dir = NULL;
+	int rc;
+
+	if (!env->backup || !env->backup->dir || !*env->backup->dir) {
+		cm_env_free(&env);
+		cm_rpc_reply_error(r, &req, "invalid_value", "backup.dir", "a folder is required");
+		return;
+	}
+	dir = cm_xasprintf("%s/%s", env->backup->dir, b->service);
+	cm_env_free(&env);
+	if (b->job) {
+		char *why = cm_xasprintf("a backup into %s is still being written", b->job->dir);
+
+		cm_rpc_reply_error(r, &req, "busy", "backup.dir", why);
+		free(why);
+		free(dir);
+		return;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = -errno;
+		cm_log_warn_err(STORE, rc, "backup into %s failed", dir);
+		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
+		free(dir);
+		return;
+	}
+	j = cm_xcalloc(1, sizeof(*j));
+	j->work.data = j;
+	j->b = b;
+	j->r = r;
+	j->req = req;
+	j->dir = dir;
+	/* Said when it begins, so an operator whose client gave up can tell a
+	 * copy in progress from a hung service. */
+	cm_log_notice(STORE, "backup into %s started", dir);
+	rc = uv_queue_work(cm_rpc_loop(r), &j->work, backup_work, backup_done);
+	if (rc) {
+		j->rc = rc; /* libuv errors are negative errno values */
+		backup_reply(j);
+		free(j->dir);
+		free(j);
+		return;
+	}
+	b->job = j;
+}
+
+void cm_admin_serve_backup(struct cm_rpc *r, struct cm_admin_backup *b)
+{
+	b->job = NULL;
+	cm_rpc_on(r, DONTHU__V1__ENVELOPE__BODY_BACKUP, on_backup, b);
+	cm_rpc_on_free(r, backup_socket_freed, b);
 }
 
 bool cm_admin_clock_config_or_die(const struct cm_config *cfg)

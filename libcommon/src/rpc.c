@@ -33,6 +33,9 @@ struct cm_rpc {
 	void *batch_arg;
 	size_t limit;
 	struct cm_arena *arena; /* where envelopes are decoded; NULL: malloc */
+	uv_loop_t *loop;
+	void (*on_free)(struct cm_rpc *r, void *arg);
+	void *free_arg;
 };
 
 static void default_bad(struct cm_rpc *r, struct cm_rpc_req *req, int err, const char *what,
@@ -119,6 +122,7 @@ int cm_rpc_new(uv_loop_t *loop, void *zctx, const struct cm_zsock_opts *o, struc
 	r = cm_xcalloc(1, sizeof(*r));
 	r->limit = CM_ENV_MAX_BYTES;
 	r->bad = default_bad;
+	r->loop = loop;
 	rc = cm_zsock_open(zctx, &so, &r->sock);
 	if (rc)
 		goto err_free;
@@ -170,6 +174,17 @@ void cm_rpc_set_budget(struct cm_rpc *r, unsigned budget)
 	cm_zwatch_set_budget(r->w, budget);
 }
 
+
+uv_loop_t *cm_rpc_loop(const struct cm_rpc *r)
+{
+	return r->loop;
+}
+
+void cm_rpc_on_free(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg)
+{
+	r->on_free = fn;
+	r->free_arg = arg;
+}
 
 void cm_rpc_req_free(struct cm_rpc_req **req)
 {
@@ -243,6 +258,8 @@ void cm_rpc_free(struct cm_rpc **rp)
 	if (!rp || !*rp)
 		return;
 	r = *rp;
+	if (r->on_free)
+		r->on_free(r, r->free_arg);
 	cm_zwatch_free(&r->w);
 	cm_zsock_close(&r->sock);
 	free(r);

@@ -402,7 +402,7 @@ static int run_reveal(struct cli *c, int argc, char **argv)
 enum bk_outcome { BK_COPIED, BK_REFUSED, BK_TIMEOUT, BK_DOWN };
 
 /* Back up service svc: a status request first, so a service that is not
- * there is told apart from one that is still copying; then the backup,
+ * there is told apart from one whose copy is slow; then the backup,
  * waiting wait_ms (negative: no limit). Adds a row to t; *note gets what to
  * say on stderr (caller frees; NULL for nothing). */
 static enum bk_outcome backup_one(struct cli *c, int svc, const cm_env *req, const char *dir,
@@ -431,14 +431,12 @@ static enum bk_outcome backup_one(struct cli *c, int svc, const cm_env *req, con
 			msg = cm_xasprintf("nothing listens on %s", ep->url);
 		} else {
 			msg = cm_xasprintf("no answer from %s", ep->url);
-			/* The service copies on its loop thread: until the copy
-			 * ends it answers nothing, not even status. */
+			/* Services copy on a worker and go on answering, so
+			 * silence means the service itself is not well. */
 			*note = cm_xasprintf(
 				"%s did not answer a status request on %s within %g s: it is not "
-				"running, is hung, or is still copying its store for an earlier "
-				"backup (it answers nothing until that copy ends; `donthu status "
-				"--service %s` answers again once it has). Nothing was asked of it; "
-				"its store is NOT in %s.",
+				"running or is hung (see its log; `donthu status --service %s`). "
+				"Nothing was asked of it; its store is NOT in %s.",
 				name, ep->url, c->timeout_ms / 1000.0, name, dir);
 		}
 		cli_table_rowv(t, name, "DOWN", msg);

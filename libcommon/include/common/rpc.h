@@ -75,6 +75,13 @@ int cm_rpc_reply_error(struct cm_rpc *r, struct cm_rpc_req **req, const char *co
 		       const char *field, const char *message);
 
 
+/** The loop r was created on (to queue work whose reply goes out on r). */
+uv_loop_t *cm_rpc_loop(const struct cm_rpc *r);
+/** fn runs at the start of cm_rpc_free(r), while r still works: a module
+ * whose requests of r are parked on a worker job drops them there (and must
+ * not reply on r afterwards). One hook per socket; a later call replaces it. */
+void cm_rpc_on_free(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg);
+
 /** Stop and free; outstanding requests handed to handlers stay valid objects
  * but replying to them after this fails harmlessly only if done before free:
  * free every parked request first. Accepts pointer to NULL; sets *r NULL. */
