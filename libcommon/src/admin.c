@@ -5,9 +5,11 @@
 #include "common/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cm_admin_reply(struct cm_rpc *r, struct cm_rpc_req **req, const char *producer, bool ok,
 		   const char *detail)
@@ -72,23 +74,32 @@ void cm_admin_serve_clock_held(struct cm_rpc *r, const struct cm_admin_clock *c)
  * consuming meanwhile. One copy at a time per store; a second request is
  * refused while one runs rather than queued behind it unseen.
  */
-struct backup_job {
+struct cm_admin_backup_job {
 	uv_work_t work;
 	struct cm_admin_backup *b;
 	struct cm_rpc *r;	/* NULL once the socket is gone: reply dropped */
 	struct cm_rpc_req *req;
+	char *parent;		/* the folder asked for; dir is parent/<service> */
 	char *dir;
 	int rc;
 };
 
 static void backup_work(uv_work_t *w)
 {
-	struct backup_job *j = w->data;
+	struct cm_admin_backup_job *j = w->data;
+
+	int fd;
 
 	j->rc = cm_store_backup(j->b->store, j->dir);
+	/* dir may have just been made: its own entry must be on disk too. */
+	if (j->rc == 0 && (fd = open(j->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(fd) != 0)
+			j->rc = -errno;
+		close(fd);
+	}
 }
 
-static void backup_reply(struct backup_job *j)
+static void backup_reply(struct cm_admin_backup_job *j)
 {
 	char *why;
 
@@ -108,7 +119,7 @@ static void backup_reply(struct backup_job *j)
 
 static void backup_done(uv_work_t *w, int status)
 {
-	struct backup_job *j = w->data;
+	struct cm_admin_backup_job *j = w->data;
 
 	if (status == UV_ECANCELED)
 		j->rc = -ECANCELED;
@@ -118,6 +129,7 @@ static void backup_done(uv_work_t *w, int status)
 		cm_log_notice(STORE, "backup written to %s", j->dir);
 	backup_reply(j);
 	j->b->job = NULL;
+	free(j->parent);
 	free(j->dir);
 	free(j);
 }
@@ -139,8 +151,8 @@ static void backup_socket_freed(struct cm_rpc *r, void *arg)
 static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, void *arg)
 {
 	struct cm_admin_backup *b = arg;
-	struct backup_job *j;
-	char *dir = NULL;
+	struct cm_admin_backup_job *j;
+	char *dir = NULL, *parent = NULL;
 	int rc;
 
 	if (!env->backup || !env->backup->dir || !*env->backup->dir) {
@@ -149,12 +161,14 @@ static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 		return;
 	}
 	dir = cm_xasprintf("%s/%s", env->backup->dir, b->service);
+	parent = cm_xstrdup(env->backup->dir);
 	cm_env_free(&env);
 	if (b->job) {
 		char *why = cm_xasprintf("a backup into %s is still being written", b->job->dir);
 
 		cm_rpc_reply_error(r, &req, "busy", "backup.dir", why);
 		free(why);
+		free(parent);
 		free(dir);
 		return;
 	}
@@ -162,6 +176,7 @@ static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 		rc = -errno;
 		cm_log_warn_err(STORE, rc, "backup into %s failed", dir);
 		cm_rpc_reply_error(r, &req, "backup_failed", "backup.dir", cm_strerror(rc));
+		free(parent);
 		free(dir);
 		return;
 	}
@@ -170,6 +185,7 @@ static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 	j->b = b;
 	j->r = r;
 	j->req = req;
+	j->parent = parent;
 	j->dir = dir;
 	/* Said when it begins, so an operator whose client gave up can tell a
 	 * copy in progress from a hung service. */
@@ -178,6 +194,7 @@ static void on_backup(struct cm_rpc *r, struct cm_rpc_req *req, cm_env *env, voi
 	if (rc) {
 		j->rc = rc; /* libuv errors are negative errno values */
 		backup_reply(j);
+		free(j->parent);
 		free(j->dir);
 		free(j);
 		return;

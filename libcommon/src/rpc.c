@@ -182,6 +182,8 @@ uv_loop_t *cm_rpc_loop(const struct cm_rpc *r)
 
 void cm_rpc_on_free(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg)
 {
+	/* A replaced hook would leave its owner replying on a freed socket. */
+	cm_require(!r->on_free || (r->on_free == fn && r->free_arg == arg));
 	r->on_free = fn;
 	r->free_arg = arg;
 }

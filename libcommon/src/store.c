@@ -24,6 +24,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,7 @@ struct cm_store {
 	 * retries a failed commit every second on a full disk must not log it
 	 * every second. */
 	atomic_int last_commit_err;
+	atomic_bool cap_logged;	/* "map full at its cap" said since the last commit */
 	/* Test hook; only the writing thread reads it. */
 	int inject_err;
 	unsigned inject_n;
@@ -230,7 +232,7 @@ static int grow(struct cm_store *s)
 		pthread_rwlock_unlock(&s->map_lock);
 		/* A consumer retries every second while the cap holds: say it
 		 * once, until a commit succeeds again. */
-		if (atomic_exchange(&s->last_commit_err, -ENOSPC) != -ENOSPC)
+		if (!atomic_exchange(&s->cap_logged, true))
 			cm_log_warn_err(STORE, -ENOSPC, "map full at its cap path=%s map=%zu",
 					s->path, info.me_mapsize);
 		return -ENOSPC;
@@ -330,6 +332,7 @@ static int write_once(struct cm_store *s, cm_store_fn fn, void *arg, bool *grow_
 		return ret;
 	}
 	atomic_store(&s->last_commit_err, 0);
+	atomic_store(&s->cap_logged, false);
 	atomic_fetch_add(&s->commits, 1);
 	atomic_fetch_add(&s->commit_ns_total, dt);
 	atomic_store(&s->last_commit_ns, dt);
@@ -907,7 +910,8 @@ static int sync_dir(const char *dir)
 
 int cm_store_backup(struct cm_store *s, const char *dir)
 {
-	char *file;
+	char *file, *part;
+	struct stat st;
 	int fd, rc = usable(s);
 
 	if (rc)
@@ -917,15 +921,22 @@ int cm_store_backup(struct cm_store *s, const char *dir)
 	if (in_call(s))
 		return -EBUSY;
 	file = cm_xasprintf("%s/data.mdb", dir);
+	/* The copy is written as data.mdb.part and renamed once synced: a copy
+	 * cut short (killed, power lost) never looks like a finished backup,
+	 * and the leftover .part is simply replaced by the next attempt. */
+	part = cm_xasprintf("%s/data.mdb.part", dir);
+	if (stat(file, &st) == 0) {
+		rc = -EEXIST;
+		goto out;
+	}
+	unlink(part);
 	/* Created 0600 like the store: mdb_env_copy2 would make it 0666 & ~umask,
 	 * readable by everyone on the host as soon as it leaves the 0700 folder
 	 * (or lands in a folder that already existed with wider rights). */
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		cm_log_warn_err(STORE, rc, "backup failed path=%s dir=%s", s->path, dir);
-		free(file);
-		return rc;
+		goto out;
 	}
 	pthread_rwlock_rdlock(&s->map_lock);
 	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
@@ -935,15 +946,20 @@ int cm_store_backup(struct cm_store *s, const char *dir)
 	if (rc == MDB_SUCCESS && fdatasync(fd) != 0)
 		rc = errno;
 	if (close(fd) != 0 && rc == MDB_SUCCESS)
-		rc = EIO;
+		rc = errno;
+	if (rc == MDB_SUCCESS && rename(part, file) != 0)
+		rc = errno;
 	if (rc == MDB_SUCCESS)
 		rc = sync_dir(dir);
 	if (rc != MDB_SUCCESS) {
-		/* Never leave a truncated copy that looks like a backup. */
+		unlink(part);
 		unlink(file);
 		rc = mdb_to_cm(rc);
-		cm_log_warn_err(STORE, rc, "backup failed path=%s dir=%s", s->path, dir);
 	}
+out:
+	if (rc)
+		cm_log_warn_err(STORE, rc, "backup failed path=%s dir=%s", s->path, dir);
+	free(part);
 	free(file);
 	return rc;
 }

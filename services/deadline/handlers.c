@@ -320,8 +320,14 @@ static void answer_held_clocks(struct deadline *d)
 		 "clock moved; raised once the feeds were caught up, %" PRIu64
 		 " ms after start-up",
 		 waited_ms);
-	for (size_t i = 0; i < d->n_clock_held; i++)
-		cm_admin_reply(d->admin, &d->clock_held[i], "deadline", true, detail);
+	for (size_t i = 0; i < d->n_clock_held; i++) {
+		/* The raise pass stops at a store error: do not claim it ran. */
+		if (d->store_err)
+			cm_rpc_reply_error(d->admin, &d->clock_held[i], "storage_error", "clock",
+					   cm_strerror(d->store_err));
+		else
+			cm_admin_reply(d->admin, &d->clock_held[i], "deadline", true, detail);
+	}
 	free(d->clock_held);
 	d->clock_held = NULL;
 	d->n_clock_held = 0;
@@ -717,11 +723,11 @@ int deadline_health(void *arg, char *reason, size_t size)
 		return 1;
 	}
 	if (d->intake && (rc = cm_feed_consumer_error(d->intake))) {
-		snprintf(reason, size, "cannot consume intake: %s", cm_strerror(rc));
+		snprintf(reason, size, "cannot consume the intake feed: %s", cm_strerror(rc));
 		return 1;
 	}
 	if (d->routing && (rc = cm_feed_consumer_error(d->routing))) {
-		snprintf(reason, size, "cannot consume routing: %s", cm_strerror(rc));
+		snprintf(reason, size, "cannot consume the routing feed: %s", cm_strerror(rc));
 		return 1;
 	}
 	if (d->stopping) {
@@ -766,6 +772,16 @@ void deadline_metrics_init(struct deadline *d)
 		long_secs, CM_ARRAY_LEN(long_secs));
 }
 
+
+/* Events the consumer still has to apply; 0 while the producer's head is not
+ * known yet (it has not answered) or after a restore put us ahead of it. */
+static uint64_t lag(const struct cm_feed_consumer *c)
+{
+	uint64_t head = cm_feed_consumer_head(c), applied = cm_feed_consumer_applied(c);
+
+	return head > applied ? head - applied : 0;
+}
+
 void deadline_metrics_extra(void *arg, struct cm_buf *out)
 {
 	struct deadline *d = arg;
@@ -793,11 +809,10 @@ void deadline_metrics_extra(void *arg, struct cm_buf *out)
 			      "# HELP donthu_deadline_consumer_lag Events behind the producer\n"
 			      "# TYPE donthu_deadline_consumer_lag gauge\n"
 			      "donthu_deadline_consumer_lag{producer=\"intake\"} %" PRIu64 "\n",
-			      cm_feed_consumer_head(d->intake) - cm_feed_consumer_applied(d->intake));
+			      lag(d->intake));
 	if (d->routing)
 		cm_buf_printf(out, "donthu_deadline_consumer_lag{producer=\"routing\"} %" PRIu64 "\n",
-			      cm_feed_consumer_head(d->routing) -
-				      cm_feed_consumer_applied(d->routing));
+			      lag(d->routing));
 	cm_buf_printf(out,
 		      "# HELP donthu_deadline_store_bytes Store map size and bytes used\n"
 		      "# TYPE donthu_deadline_store_bytes gauge\n"

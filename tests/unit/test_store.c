@@ -963,7 +963,14 @@ static void test_backup(void **state)
 
 	assert_int_equal(insert_abcde(s), 0);
 	assert_int_equal(mkdir(f->copy, 0700), 0);
+	/* What a copy cut short leaves behind is replaced, never taken for one. */
+	snprintf(buf, sizeof(buf), "%s/data.mdb.part", f->copy);
+	FILE *junk = fopen(buf, "w");
+	assert_non_null(junk);
+	fputs("half a copy", junk);
+	fclose(junk);
 	assert_int_equal(cm_store_backup(s, f->copy), 0);
+	assert_int_equal(access(buf, F_OK), -1);
 	assert_int_equal(cm_store_backup(s, f->copy), -EEXIST);
 	snprintf(missing, sizeof(missing), "%s/missing", f->dir);
 	assert_int_equal(cm_store_backup(s, missing), -ENOENT);

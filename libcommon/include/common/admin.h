@@ -36,22 +36,23 @@ struct cm_admin_clock {
  * before it is answered. */
 void cm_admin_serve_clock_held(struct cm_rpc *r, const struct cm_admin_clock *c);
 
-struct backup_job;
+struct cm_admin_backup_job;
 /* What a backup copies: borrowed for the life of the socket it is served on
  * and, when a copy is still running as the socket closes, until the loop
  * ends (close the store only after uv_run returns). */
 struct cm_admin_backup {
 	const char *service;	/* "intake": the copy goes to <dir>/<service> */
 	struct cm_store *store;
-	struct backup_job *job;	/* private: the copy in progress, if any */
+	struct cm_admin_backup_job *job;	/* private: the copy in progress, if any */
 };
 
 /** Serve BackupRequest on r: a hot, consistent copy of b->store into
  * <dir>/<service> (created), made on libuv's worker pool while the service
- * goes on serving, answered with the path once it is on disk. Errors
+ * goes on serving (except a write that must grow the map: it waits for the
+ * copy), answered with the path once it is on disk (cm_store_backup). Errors
  * (ControlReply codes): `invalid_value` (no folder), `busy` (a copy is still
  * running), `backup_failed` (the reason: the folder cannot be made, already
- * holds data.mdb, the disk is full...). A copy running when r is freed
+ * holds data.mdb, the disk is full, no worker could be queued...). A copy running when r is freed
  * finishes unanswered. */
 void cm_admin_serve_backup(struct cm_rpc *r, struct cm_admin_backup *b);
 

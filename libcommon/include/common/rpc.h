@@ -79,7 +79,8 @@ int cm_rpc_reply_error(struct cm_rpc *r, struct cm_rpc_req **req, const char *co
 uv_loop_t *cm_rpc_loop(const struct cm_rpc *r);
 /** fn runs at the start of cm_rpc_free(r), while r still works: a module
  * whose requests of r are parked on a worker job drops them there (and must
- * not reply on r afterwards). One hook per socket; a later call replaces it. */
+ * not reply on r afterwards). One hook per socket: setting a different one
+ * aborts (the first owner would reply on a freed socket). */
 void cm_rpc_on_free(struct cm_rpc *r, void (*fn)(struct cm_rpc *r, void *arg), void *arg);
 
 /** Stop and free; outstanding requests handed to handlers stay valid objects

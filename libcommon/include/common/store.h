@@ -151,13 +151,16 @@ struct cm_store_stats {
 /** Any thread. All zero for NULL s; map figures zero once the store is unusable. */
 void cm_store_get_stats(struct cm_store *s, struct cm_store_stats *out);
 
-/** Copy the environment to dir (which must exist and be empty) while the
- * store keeps serving: a consistent hot backup (mdb_env_copy2 with compaction).
- * Run it off the loop thread; a write that must grow the map waits for it.
- * Errors: -ENOENT/-EACCES on dir, -EEXIST (dir already holds data.mdb),
- * -EBUSY (called from a callback of this store), -EINVAL, -ENOSPC, -EIO.
- * A failed copy leaves no data.mdb behind; a copy is made mode 0600, and
- * it and its directory entry are synced to disk before 0 is returned. */
+/** Copy the environment to dir (which must exist and hold no data.mdb)
+ * while the store keeps serving: a consistent hot backup (mdb_env_copyfd2
+ * with compaction). Run it off the loop thread; a write that must grow the
+ * map waits until the copy ends. The copy is written as data.mdb.part (mode
+ * 0600), synced, renamed to data.mdb and the rename synced before 0 is
+ * returned, so a data.mdb in dir is always a complete copy; a failed or cut
+ * short attempt leaves at most a .part file, replaced by the next attempt.
+ * Errors: -ENOENT/-EACCES/-ENOTDIR/-EROFS on dir, -EEXIST (dir already holds
+ * data.mdb), -EBUSY (called from a callback of this store on this thread),
+ * -EINVAL, -ENOSPC/-EDQUOT, -EIO. */
 int cm_store_backup(struct cm_store *s, const char *dir);
 
 /** Test hook: make the next n write commits fail with err (e.g. -ENOSPC, -EIO)
