@@ -74,7 +74,9 @@ static size_t enter_index(struct vs *v, size_t j)
 		j /= 10;
 	} while (j);
 	buf[--n] = '[';
-	/* Cut, never overrun, as enter() does. */
+	/* Cut, never overrun: a path too long keeps the end of "[j]" (the
+	 * index is what tells elements apart), where enter() keeps a name's
+	 * start. */
 	n = sizeof(buf) - n < room ? n : sizeof(buf) - room;
 	memcpy(v->path + v->len, buf + n, sizeof(buf) - n);
 	v->len += sizeof(buf) - n;

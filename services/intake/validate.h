@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #include "common/register.h"
+#include "donthu/v1/envelope.pb-c.h"
 
 struct cm_arena;
-#include "donthu/v1/envelope.pb-c.h"
 
 /* Clock-skew allowance for instants in a request (publishers' clocks). */
 #define INTAKE_SKEW_MS_DEFAULT (5LL * 60 * 1000)

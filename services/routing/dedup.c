@@ -431,10 +431,9 @@ static void bottom_k(uint32_t *v, size_t n, struct routing_sketch *out)
 		if (m <= CM_ARRAY_LEN(tmp)) {
 			sort_below(pick, tmp, m, pick == small ? t : (uint64_t)1 << 32);
 		} else {
-			scratch = m <= CM_ARRAY_LEN(tmp) ? tmp : cm_xmalloc(m * sizeof(*scratch));
+			scratch = cm_xmalloc(m * sizeof(*scratch));
 			sort_u32(pick, scratch, m);
-			if (scratch != tmp)
-				free(scratch);
+			free(scratch);
 		}
 		out->n = 0;
 		for (size_t i = 0; i < m && out->n < ROUTING_SKETCH_K; i++)
