@@ -482,6 +482,7 @@ struct cm_feed_consumer {
 	bool has_digest;
 	int last_err;
 	bool inflight, stopping, diverged;
+	bool answered;		/* a fetch was answered since start: head is real */
 };
 
 /* The stored offset: 8-byte big-endian sequence, then (since the divergence
@@ -674,6 +675,7 @@ static void handle_reply(struct cm_feed_consumer *c, Donthu__V1__FetchReply *fr)
 	int rc = 0;
 
 	c->head = fr->head_seq;
+	c->answered = true;
 	if (fr->n_events == 0) {
 		if (c->applied > fr->head_seq) {
 			/* Wait for it: once it reaches our position, the digest check
@@ -844,6 +846,11 @@ uint64_t cm_feed_consumer_applied(const struct cm_feed_consumer *c)
 uint64_t cm_feed_consumer_head(const struct cm_feed_consumer *c)
 {
 	return c->head;
+}
+
+bool cm_feed_consumer_answered(const struct cm_feed_consumer *c)
+{
+	return c->answered;
 }
 
 int cm_feed_consumer_error(const struct cm_feed_consumer *c)

@@ -267,12 +267,12 @@ static void start_consumer(struct deadline *d, const char *producer, const char 
 
 static bool caught_up(const struct cm_feed_consumer *c)
 {
-	/* Nothing applied yet from a producer: no clock of ours can wait for
-	 * its events. Otherwise the head is known once the producer has
-	 * answered a fetch. */
-	return !c || cm_feed_consumer_applied(c) == 0 ||
-	       (cm_feed_consumer_head(c) > 0 &&
-		cm_feed_consumer_applied(c) >= cm_feed_consumer_head(c));
+	/* The producer's head is known only once it has answered a fetch. A
+	 * consumer that has applied nothing yet waits for that answer too:
+	 * routing's first events may stop or move clocks intake's events
+	 * started. */
+	return !c || (cm_feed_consumer_answered(c) &&
+		      cm_feed_consumer_applied(c) >= cm_feed_consumer_head(c));
 }
 
 static int due_now_txn(struct cm_txn *t, void *arg);
@@ -304,7 +304,7 @@ static void catch_up_state(const struct deadline *d, char *buf, size_t len)
 		char head[24] = "?";
 		if (!c[i])
 			continue;
-		if (cm_feed_consumer_head(c[i]))
+		if (cm_feed_consumer_answered(c[i]))
 			snprintf(head, sizeof(head), "%" PRIu64, cm_feed_consumer_head(c[i]));
 		off += (size_t)snprintf(buf + off, len - off, "%s%s %" PRIu64 "/%s", off ? ", " : "",
 					name[i], cm_feed_consumer_applied(c[i]), head);

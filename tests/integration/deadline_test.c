@@ -814,6 +814,50 @@ static void test_clock_while_catching_up(void **state)
 	cm_env_free(&hold);
 }
 
+/* A fresh deadline store that has applied nothing from routing waits for
+ * routing's first answer before it raises anything: routing's events may
+ * stop or move clocks intake's events started. */
+static void test_waits_for_routing_first_answer(void **state)
+{
+	const Donthu__V1__StatusReply *st;
+	cm_env *hold = NULL;
+	unsigned long applied = 0, head = 1;
+	const char *at;
+
+	(void)state;
+	assert_int_equal(svc_stop(&deadline), 0);
+	assert_int_equal(svc_stop(&routing), 0);
+	set_env(denv, "DONTHU_DEADLINE_DATA_DIR", "%s/deadline-fresh", tmp);
+	assert_int_equal(svc_start(&deadline, ep_dadmin), 0);
+	/* Intake's whole feed applied, routing silent: still catching up. */
+	for (int i = 0; i < 200 && applied != head; i++) {
+		st = status(ep_dadmin, &hold);
+		at = strstr(st->health, "intake ");
+		if (!at || sscanf(at, "intake %lu/%lu", &applied, &head) != 2)
+			applied = 0, head = 1;
+		cm_env_free(&hold);
+		if (applied != head)
+			usleep(50 * 1000);
+	}
+	assert_int_equal(applied, head);
+	st = status(ep_dadmin, &hold);
+	assert_non_null(strstr(st->health, "catching up"));
+	assert_non_null(strstr(st->health, "routing 0/?"));
+	cm_env_free(&hold);
+	assert_int_equal(svc_start(&routing, ep_radmin), 0);
+	wait_caught_up();
+	for (int i = 0; i < 200; i++) {
+		st = status(ep_dadmin, &hold);
+		if (strcmp(st->health, "ok") == 0)
+			break;
+		cm_env_free(&hold);
+		usleep(50 * 1000);
+	}
+	assert_non_null(hold);
+	assert_string_equal(st->health, "ok");
+	cm_env_free(&hold);
+}
+
 static void reload(const char *what, bool ok, const char *needle)
 {
 	cm_env req = DONTHU__V1__ENVELOPE__INIT, *rep = NULL;
@@ -1026,6 +1070,7 @@ int main(void)
 #ifdef DONTHU_ROUTING_BIN
 	const struct CMUnitTest with[] = {
 		cmocka_unit_test(test_routing_events),
+		cmocka_unit_test(test_waits_for_routing_first_answer),
 	};
 	rc |= cmocka_run_group_tests_name("deadline with routing", with, setup_routing, teardown);
 #endif

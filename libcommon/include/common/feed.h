@@ -104,6 +104,9 @@ int cm_feed_consumer_start(uv_loop_t *loop, void *zctx, struct cm_store *s,
 /** Last applied sequence and last head the producer reported. */
 uint64_t cm_feed_consumer_applied(const struct cm_feed_consumer *c);
 uint64_t cm_feed_consumer_head(const struct cm_feed_consumer *c);
+/** Whether the producer has answered a fetch since the consumer started: tells
+ * an empty producer (head 0, answered) from one not heard from yet. */
+bool cm_feed_consumer_answered(const struct cm_feed_consumer *c);
 /** Last error applying or storing (0 when healthy), for /healthz and /metrics.
  * CM_EGAP stays set when the producer's history diverged from what this
  * consumer applied: it then stops consuming until an operator restores a
