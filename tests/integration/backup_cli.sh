@@ -53,6 +53,9 @@ has() {
 # start_fake MODE [RELEASE_FILE]: backup_fake as report's admin socket.
 fake_pid=
 start_fake() {
+	# Removed here, not by the redirection: that runs in the child, and the
+	# loop below could still read the previous fake's "ready" (seen in CI).
+	rm -f "$T/fake.out"
 	"$FAKE" "$FAKE_EP" "$@" >"$T/fake.out" 2>"$T/fake.err" &
 	fake_pid=$!
 	pids+=("$fake_pid")
