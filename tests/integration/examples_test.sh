@@ -43,9 +43,10 @@ K=$tmp/keys/curve
 START=2026-03-10T09:00:00+07:00
 RECEIVED=2026-03-10T08:00:00+07:00
 
-wait_ready() { # log name pid
+wait_ready() { # log name pid [ready lines already in the log]
+	local before=${4:-0}
 	for _ in $(seq 1 200); do
-		grep -q "\"$2 ready" "$1" 2>/dev/null && return 0
+		[ "$(grep -c "\"$2 ready" "$1" 2>/dev/null)" -gt "$before" ] 2>/dev/null && return 0
 		kill -0 "$3" 2>/dev/null || fail "$2 exited at start-up: $(tail -n 3 "$1")"
 		sleep 0.05
 	done
@@ -59,6 +60,9 @@ start_intake() { # [curve]
 		curve=(DONTHU_INTAKE_CURVE_SECRET_FILE="$K/intake.secret"
 		       DONTHU_INTAKE_CURVE_ALLOW_FILE="$K/allow")
 	fi
+	# The log is appended to across restarts: wait for a new "ready" line.
+	local before
+	before=$(grep -c '"intake ready' "$tmp/intake.log" 2>/dev/null || true)
 	env DONTHU_INTAKE_DATA_DIR="$tmp/intake" DONTHU_INTAKE_LISTEN="ipc://$tmp/submit.sock" \
 	    DONTHU_INTAKE_FEED_LISTEN="ipc://$tmp/intake-feed.sock" DONTHU_INTAKE_HTTP_PORT=0 \
 	    DONTHU_INTAKE_REGISTER_DIR=data/register DONTHU_INTAKE_IDENTITY_KEYS_DIR="$tmp/keys/identity" \
@@ -66,7 +70,7 @@ start_intake() { # [curve]
 	    "$INTAKE_BIN" 2>>"$tmp/intake.log" &
 	INTAKE_PID=$!
 	pids+=("$INTAKE_PID")
-	wait_ready "$tmp/intake.log" intake "$INTAKE_PID"
+	wait_ready "$tmp/intake.log" intake "$INTAKE_PID" "${before:-0}"
 }
 stop_pid() { # pid name
 	local rc=0
