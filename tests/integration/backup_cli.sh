@@ -28,27 +28,7 @@ FAKE_EP="ipc://$T/fake-admin.sock"
 # Every socket in $T: nothing of a real installation is ever reached.
 CLI=("$DONTHU" --data-dir "$T" --rpc-timeout 1 --admin "report=$FAKE_EP")
 
-fail() {
-	echo "FAIL: $*"
-	echo "--- stdout"; head -20 "$OUT"
-	echo "--- stderr"; head -20 "$ERR"
-	fails=$((fails + 1))
-}
-
-# run WANT_RC DESCRIPTION CMD...
-run() {
-	local want=$1 desc=$2 rc
-	shift 2
-	"$@" >"$OUT" 2>"$ERR"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then fail "$desc: exit $rc, want $want"; return 1; fi
-	echo "ok: $desc"
-}
-
-# has FILE PATTERN DESCRIPTION   (fixed string)
-has() {
-	if ! grep -qF -- "$2" "$1"; then fail "$3: no \"$2\""; return 1; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 
 # start_fake MODE [RELEASE_FILE]: backup_fake as report's admin socket.
 fake_pid=

@@ -24,21 +24,7 @@ trap cleanup EXIT
 fails=0
 OUT=$T/out
 ERR=$T/err
-fail() {
-	echo "FAIL: $*"
-	echo "--- stdout"; head -30 "$OUT"
-	echo "--- stderr"; head -20 "$ERR"
-	fails=$((fails + 1))
-}
-run() {
-	local want=$1 desc=$2 rc
-	shift 2
-	"$@" >"$OUT" 2>"$ERR"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then fail "$desc: exit $rc, want $want"; return 1; fi
-	echo "ok: $desc"
-}
-has() { grep -qF -- "$2" "$1" || { fail "$3: no \"$2\""; return 1; }; }
+. "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 
 START=2026-03-10T09:00:00+07:00
 mkdir -p "$T/keys"

@@ -39,27 +39,7 @@ CLI=("$DONTHU" --data-dir "$T" --rpc-timeout 3
 	--routing "ipc://$T/no-routing.sock" --deadline "ipc://$T/no-deadline.sock"
 	--deadline-pub "ipc://$T/no-pub.sock" --report "ipc://$T/no-report.sock")
 
-fail() {
-	echo "FAIL: $*"
-	echo "--- stdout"; head -40 "$OUT"
-	echo "--- stderr"; head -20 "$ERR"
-	fails=$((fails + 1))
-}
-
-# run WANT_RC DESCRIPTION CMD...   (stdin is inherited)
-run() {
-	local want=$1 desc=$2 rc
-	shift 2
-	"$@" >"$OUT" 2>"$ERR"
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then fail "$desc: exit $rc, want $want"; return 1; fi
-	echo "ok: $desc"
-}
-
-# has FILE PATTERN DESCRIPTION   (fixed string)
-has() {
-	if ! grep -qF -- "$2" "$1"; then fail "$3: no \"$2\""; return 1; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 hasnt() {
 	if grep -qF -- "$2" "$1"; then fail "$3: unexpected \"$2\""; return 1; fi
 }
